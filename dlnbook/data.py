@@ -1,0 +1,112 @@
+"""Data sets with a known structure (Chapter 1, the whitening reduction).
+
+With whitened inputs, ``X Xᵀ = I``, the loss depends on the data only through the target
+``Ȳ = Y Xᵀ``: ``F(W) = ½‖W_L⋯W_1 − Ȳ‖² + Σ λ_l/2 ‖W_l‖² + const``. :func:`planted` builds such data
+with a target whose singular values are chosen exactly, so a singular value can be put exactly where
+the theory of later chapters says something happens.
+"""
+
+import numpy as np
+
+from . import _checks
+
+
+def _orthonormal_columns(rng, rows, cols):
+    """A rows×cols matrix with orthonormal columns, uniformly random (QR with sign fix)."""
+    Q, R = np.linalg.qr(rng.normal(size=(rows, cols)))
+    return Q * np.sign(np.diag(R))
+
+
+def planted(d0, dL, N, singular_values, seed=None, noise=0.0):
+    """Whitened data ``(X, Y)`` whose target ``Ȳ = Y Xᵀ`` has the given singular values.
+
+    Parameters
+    ----------
+    d0, dL : int
+        Input and output dimensions.
+    N : int
+        Number of samples; ``N >= d0`` is needed for ``X Xᵀ = I``.
+    singular_values : sequence of float
+        At most ``min(d0, dL)`` nonnegative numbers; Ȳ gets exactly these singular values (the
+        remaining ones are zero). Ties and zeros are allowed.
+    seed : int or numpy.random.Generator, optional
+        Seed for the random singular vectors and the random input directions.
+    noise : float
+        Standard deviation of a part of ``Y`` orthogonal to the rows of X. It changes ``‖Y‖`` (and so
+        the loss by a constant) but not Ȳ, the gradient or any critical point. Needs ``N > d0``.
+
+    Returns
+    -------
+    X : ndarray, shape (d0, N)
+        Rows orthonormal: ``X Xᵀ = I`` up to rounding (≈1e−15).
+    Y : ndarray, shape (dL, N)
+        With ``Y Xᵀ = Ȳ = U diag(singular_values) Vᵀ``, U and V random with orthonormal columns.
+
+    Examples
+    --------
+    >>> from dlnbook.data import planted
+    >>> X, Y = planted(3, 2, 10, [2.0, 0.5], seed=0)
+    >>> import numpy as np
+    >>> np.round(np.linalg.svd(Y @ X.T, compute_uv=False), 12)
+    array([2. , 0.5])
+    """
+    d0 = _checks.positive_int("d0", d0)
+    dL = _checks.positive_int("dL", dL)
+    N = _checks.positive_int("N", N)
+    if N < d0:
+        raise ValueError(f"N must be >= d0 for whitened inputs (X Xᵀ = I has rank d0): got N={N}, d0={d0}")
+    if isinstance(singular_values, (str, bytes)) or not hasattr(singular_values, "__len__"):
+        raise TypeError(f"singular_values must be a sequence of numbers, got {singular_values!r}")
+    s = np.asarray(singular_values, dtype=np.float64)
+    if s.ndim != 1:
+        raise ValueError(f"singular_values must be a flat sequence, got shape {s.shape}")
+    if len(s) > min(d0, dL):
+        raise ValueError(f"singular_values can have at most min(d0, dL) = {min(d0, dL)} entries, got {len(s)}")
+    if not np.all(np.isfinite(s)) or np.any(s < 0):
+        raise ValueError(f"singular_values must be finite and >= 0, got {s.tolist()}")
+    noise = float(noise)
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise}")
+    if noise > 0 and N == d0:
+        raise ValueError("noise > 0 needs N > d0: with N = d0 every Y is explained by X")
+
+    rng = np.random.default_rng(seed)
+    X = _orthonormal_columns(rng, N, d0).T
+    r = len(s)
+    Ybar = (_orthonormal_columns(rng, dL, r) * s) @ _orthonormal_columns(rng, d0, r).T if r else np.zeros((dL, d0))
+    Y = Ybar @ X
+    if noise > 0:
+        E = rng.normal(scale=noise, size=(dL, N))
+        Y = Y + E - (E @ X.T) @ X
+    return X, Y
+
+
+def whiten(X, Y):
+    """Whitened inputs ``C^{-1/2} X`` (with ``C = X Xᵀ``), so that the new inputs satisfy ``X Xᵀ = I``.
+
+    The fit term is unchanged for the reparametrized first layer ``W_1 C^{-1/2}``, but the
+    regularizer ``‖W_1‖²`` is not: whitening changes the problem unless C is a multiple of I.
+    The closed-form results of later chapters are about the whitened problem.
+
+    Parameters
+    ----------
+    X : array_like, shape (d0, N)
+        Inputs with full row rank (``N >= d0`` and ``C`` invertible).
+    Y : array_like, shape (dL, N)
+        Targets (returned unchanged, as float64).
+
+    Returns
+    -------
+    Xw, Y : ndarray
+    """
+    X = _checks.matrix("X", X)
+    Y = _checks.matrix("Y", Y)
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(f"X and Y must have the same number of samples (columns): "
+                         f"X has {X.shape[1]}, Y has {Y.shape[1]}")
+    eigenvalues, eigenvectors = np.linalg.eigh(X @ X.T)
+    if eigenvalues[0] <= 1e-12 * max(eigenvalues[-1], 1e-300):
+        raise ValueError("X must have full row rank to be whitened (X Xᵀ is singular or nearly so); "
+                         "drop redundant input features or project onto the span of the data first")
+    inverse_sqrt = (eigenvectors / np.sqrt(eigenvalues)) @ eigenvectors.T
+    return inverse_sqrt @ X, Y

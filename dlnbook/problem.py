@@ -1,0 +1,298 @@
+"""The regularized squared loss of a deep linear network (Chapter 1).
+
+.. math::
+
+    F(W) = \\tfrac12 \\lVert W_L \\cdots W_1 X - Y \\rVert_F^2
+           + \\sum_{l=1}^L \\tfrac{\\lambda_l}{2} \\lVert W_l \\rVert_F^2 .
+
+The data enter only through the sufficient statistics :math:`C = X X^\\top` and
+:math:`B = Y X^\\top` (and the number :math:`\\lVert Y \\rVert_F^2`), computed once, so the cost of
+``loss``, ``grad`` and ``hvp`` does not depend on the number of samples ``N``.
+"""
+
+import numpy as np
+
+from . import _checks
+
+
+class Problem:
+    """A regularized deep linear network problem.
+
+    Parameters
+    ----------
+    X : array_like, shape (d0, N)
+        Inputs, one sample per column.
+    Y : array_like, shape (dL, N)
+        Targets, one sample per column.
+    widths : sequence of int
+        The ``L - 1`` hidden widths ``d_1, ..., d_{L-1}`` (at least one: depth ``L >= 2``).
+    lam : float or sequence of float
+        The regularization parameters: one positive number for every layer, or ``L`` of them.
+
+    Attributes
+    ----------
+    L : int
+        Depth (number of weight matrices).
+    dims : tuple of int
+        Layer widths ``(d0, d1, ..., dL)``; ``W_l`` has shape ``(dims[l], dims[l-1])``.
+    lambdas : tuple of float
+        ``(λ_1, ..., λ_L)``.
+    C, B : ndarray
+        The sufficient statistics ``X Xᵀ`` (d0×d0) and ``Y Xᵀ`` (dL×d0).
+    N : int
+        Number of samples.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``X`` or ``Y`` is not a finite non-empty matrix, their sample counts differ, a width
+        is not a positive integer, or ``lam`` is not positive and finite with one value per layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dlnbook import Problem
+    >>> rng = np.random.default_rng(0)
+    >>> problem = Problem(rng.normal(size=(3, 50)), rng.normal(size=(2, 50)), widths=[4, 4], lam=0.1)
+    >>> problem.L, problem.dims
+    (3, (3, 4, 4, 2))
+    """
+
+    def __init__(self, X, Y, widths, lam):
+        X = _checks.matrix("X", X)
+        Y = _checks.matrix("Y", Y)
+        if X.shape[1] != Y.shape[1]:
+            raise ValueError(f"X and Y must have the same number of samples (columns): "
+                             f"X is {X.shape[0]}×{X.shape[1]}, Y is {Y.shape[0]}×{Y.shape[1]}")
+        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
+            raise TypeError(f"widths must be a sequence of the L-1 hidden widths, got {widths!r}")
+        if len(widths) < 1:
+            raise ValueError("widths must list at least one hidden width (depth L >= 2); got none")
+        hidden = tuple(_checks.positive_int(f"widths[{i}]", w) for i, w in enumerate(widths))
+        self.dims = (X.shape[0], *hidden, Y.shape[0])
+        self.L = len(self.dims) - 1
+        self.lambdas = _checks.regularization(lam, self.L)
+        self.N = X.shape[1]
+        self.X, self.Y = X.copy(), Y.copy()
+        self.C = X @ X.T
+        self.B = Y @ X.T
+        self._half_yy = 0.5 * float(np.sum(Y * Y))
+        for array in (self.X, self.Y, self.C, self.B):
+            array.flags.writeable = False
+
+    @classmethod
+    def from_target(cls, Ybar, widths, lam):
+        """The whitened problem ``F(W) = ½‖W_L⋯W_1 − Ȳ‖² + Σ λ_l/2 ‖W_l‖²``.
+
+        This is the problem with data ``X = I`` (so ``X Xᵀ = I``) and targets ``Y = Ȳ``; any data
+        with ``X Xᵀ = I`` and ``Y Xᵀ = Ȳ`` has the same loss up to a constant and the same gradient.
+
+        Parameters
+        ----------
+        Ybar : array_like, shape (dL, d0)
+            The target matrix Ȳ.
+        widths, lam
+            As in :class:`Problem`.
+        """
+        Ybar = _checks.matrix("Ybar", Ybar)
+        return cls(np.eye(Ybar.shape[1]), Ybar, widths, lam)
+
+    def __repr__(self):
+        lam = self.lambdas[0] if len(set(self.lambdas)) == 1 else list(self.lambdas)
+        return f"Problem(dims={self.dims}, lam={lam}, N={self.N})"
+
+    @property
+    def shapes(self):
+        """The shape ``(d_l, d_{l-1})`` of each weight matrix, l = 1..L."""
+        return [(self.dims[l], self.dims[l - 1]) for l in range(1, self.L + 1)]
+
+    @property
+    def n_params(self):
+        """The number of scalar parameters, Σ d_l d_{l-1}."""
+        return sum(a * b for a, b in self.shapes)
+
+    @property
+    def target(self):
+        """Ȳ = Y Xᵀ, the target of the whitened problem (meaningful when X Xᵀ = I)."""
+        return self.B
+
+    def check_weights(self, W, name="W"):
+        """Return ``W`` as a list of float64 arrays, or raise naming the bad layer.
+
+        Raises
+        ------
+        TypeError
+            If ``W`` is not a sequence of ``L`` matrices.
+        ValueError
+            If a layer has the wrong shape or non-finite entries.
+        """
+        if isinstance(W, np.ndarray) or not hasattr(W, "__len__") or isinstance(W, (str, bytes)):
+            raise TypeError(f"{name} must be a sequence of {self.L} weight matrices [W_1, ..., W_L], "
+                            f"got {type(W).__name__}")
+        if len(W) != self.L:
+            raise ValueError(f"{name} must have {self.L} layers (one per weight matrix), got {len(W)}")
+        checked = []
+        for l, (Wl, shape) in enumerate(zip(W, self.shapes), start=1):
+            Wl = _checks.matrix(f"{name}[{l - 1}] (layer {l})", Wl)
+            if Wl.shape != shape:
+                raise ValueError(f"{name}[{l - 1}] (layer {l}) must have shape {shape} "
+                                 f"(d_{l} × d_{l - 1}), got {Wl.shape}")
+            checked.append(Wl)
+        return checked
+
+    def random_weights(self, seed=None, scale=1.0):
+        """Random weights with entries ``N(0, scale² / d_{l-1})`` in layer l.
+
+        Parameters
+        ----------
+        seed : int or numpy.random.Generator, optional
+            Seed for ``numpy.random.default_rng``.
+        scale : float
+            Overall scale (``1`` keeps the variance of a layer's output equal to its input's).
+        """
+        scale = float(scale)
+        if not np.isfinite(scale) or scale < 0:
+            raise ValueError(f"scale must be a finite number >= 0, got {scale}")
+        rng = np.random.default_rng(seed)
+        return [rng.normal(scale=scale / np.sqrt(cols), size=(rows, cols)) for rows, cols in self.shapes]
+
+    def zeros(self):
+        """All-zero weights (a critical point of every problem)."""
+        return [np.zeros(shape) for shape in self.shapes]
+
+    # --- the loss and its derivatives --------------------------------------------------------
+
+    @staticmethod
+    def _prefixes(W):
+        """``[W_{0:1}, W_{1:1}, ..., W_{L:1}]`` with ``W_{0:1} = None`` standing for the identity."""
+        prefixes = [None, W[0]]
+        for Wl in W[1:]:
+            prefixes.append(Wl @ prefixes[-1])
+        return prefixes
+
+    def product(self, W):
+        """The end-to-end matrix ``P = W_L ⋯ W_1`` (shape dL × d0)."""
+        return self._prefixes(self.check_weights(W))[-1]
+
+    def _fit(self, P):
+        """½‖P X − Y‖², from the sufficient statistics."""
+        return 0.5 * float(np.sum((P @ self.C) * P)) - float(np.sum(P * self.B)) + self._half_yy
+
+    def _penalty(self, W):
+        return sum(0.5 * lam * float(np.sum(Wl * Wl)) for lam, Wl in zip(self.lambdas, W))
+
+    def loss(self, W):
+        """The regularized loss F(W) (Chapter 1, equation of the loss).
+
+        Uses ``½‖PX − Y‖² = ½ tr(P C Pᵀ) − tr(P Bᵀ) + ½‖Y‖²``, so the cost is independent of N.
+        """
+        W = self.check_weights(W)
+        return self._fit(self._prefixes(W)[-1]) + self._penalty(W)
+
+    def _back(self, W, G):
+        """``[A_1, ..., A_L]`` with ``A_l = W_{L:l+1}ᵀ G``, by one backward sweep."""
+        A = [G]
+        for Wl in reversed(W[1:]):
+            A.append(Wl.T @ A[-1])
+        return A[::-1]
+
+    def grad(self, W):
+        """The gradient ``[∇_{W_1} F, ..., ∇_{W_L} F]``.
+
+        ``∇_{W_l} F = W_{L:l+1}ᵀ (P C − B) W_{l-1:1}ᵀ + λ_l W_l``, with ``W_{b:a} = W_b ⋯ W_a``.
+        Prefix products ``W_{l:1}`` and the backward sweep ``A_l = W_{L:l+1}ᵀ (P C − B)`` make this
+        O(L) matrix products.
+        """
+        W = self.check_weights(W)
+        prefixes = self._prefixes(W)
+        A = self._back(W, prefixes[-1] @ self.C - self.B)
+        return [(Al if prev is None else Al @ prev.T) + lam * Wl
+                for Al, prev, Wl, lam in zip(A, prefixes[:-1], W, self.lambdas)]
+
+    def hvp(self, W, V):
+        """The Hessian-vector product ``∇²F(W)[V]``, as a list of L matrices.
+
+        Differentiates the gradient formula along ``V`` (forward mode through the prefix products
+        and the backward sweep): O(L) matrix products, exact up to rounding.
+        """
+        W = self.check_weights(W)
+        V = self.check_weights(V, name="V")
+        prefixes = self._prefixes(W)
+        # d(W_{l:1}) along V, for l = 0..L (d of the identity is zero: None)
+        dprefixes = [None, V[0]]
+        for l in range(1, self.L):
+            dprefixes.append(V[l] @ prefixes[l] + W[l] @ dprefixes[l])
+        G = prefixes[-1] @ self.C - self.B
+        dG = dprefixes[-1] @ self.C
+        A = self._back(W, G)
+        # dA_l, backward: A_{l-1} = W_lᵀ A_l  =>  dA_{l-1} = V_lᵀ A_l + W_lᵀ dA_l
+        dA = [dG]
+        for Wl, Vl, Al in zip(reversed(W[1:]), reversed(V[1:]), reversed(A[1:])):
+            dA.append(Vl.T @ Al + Wl.T @ dA[-1])
+        dA = dA[::-1]
+        out = []
+        for Al, dAl, prev, dprev, Vl, lam in zip(A, dA, prefixes[:-1], dprefixes[:-1], V, self.lambdas):
+            term = dAl if prev is None else dAl @ prev.T
+            if dprev is not None:
+                term = term + Al @ dprev.T
+            out.append(term + lam * Vl)
+        return out
+
+    def hessian(self, W, max_params=5000):
+        """The dense Hessian ``∇²F(W)``, an n×n matrix with n = Σ d_l d_{l-1}.
+
+        Coordinates are the layers' entries in order, each layer row-major (see :meth:`flatten`).
+        Built column by column from :meth:`hvp`; meant for small problems.
+
+        Raises
+        ------
+        ValueError
+            If n exceeds ``max_params`` (the dense matrix would be too large).
+        """
+        W = self.check_weights(W)
+        n = self.n_params
+        if n > max_params:
+            raise ValueError(f"the dense Hessian would be {n}×{n}; max_params={max_params}. "
+                             f"Use hvp for large problems, or raise max_params")
+        H = np.empty((n, n))
+        basis = np.zeros(n)
+        for j in range(n):
+            basis[j] = 1.0
+            H[:, j] = self.flatten(self.hvp(W, self.unflatten(basis)))
+            basis[j] = 0.0
+        return H
+
+    # --- flat vectors ------------------------------------------------------------------------
+
+    def flatten(self, W):
+        """Concatenate the layers (row-major) into one vector of length :attr:`n_params`."""
+        return np.concatenate([Wl.ravel() for Wl in self.check_weights(W)])
+
+    def unflatten(self, w):
+        """Inverse of :meth:`flatten`."""
+        w = np.asarray(w, dtype=np.float64)
+        if w.shape != (self.n_params,):
+            raise ValueError(f"w must be a vector of length {self.n_params}, got shape {w.shape}")
+        out, start = [], 0
+        for rows, cols in self.shapes:
+            out.append(w[start:start + rows * cols].reshape(rows, cols).copy())
+            start += rows * cols
+        return out
+
+
+def imbalance(problem, W):
+    """The imbalance matrices ``D_l = λ_{l+1} W_{l+1}ᵀ W_{l+1} − λ_l W_l W_lᵀ``, l = 1..L−1.
+
+    For every W, ``D_l = W_{l+1}ᵀ ∇_{l+1}F − ∇_l F W_lᵀ`` (the balancedness identity,
+    Chapter 1), so all D_l vanish at a critical point.
+
+    Returns
+    -------
+    list of ndarray
+        L−1 symmetric matrices, ``D_l`` of shape d_l × d_l.
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a dlnbook.Problem, got {type(problem).__name__}")
+    W = problem.check_weights(W)
+    lam = problem.lambdas
+    return [lam[l + 1] * W[l + 1].T @ W[l + 1] - lam[l] * W[l] @ W[l].T for l in range(problem.L - 1)]
