@@ -14,7 +14,7 @@ export MPLBACKEND := agg
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 PORT ?= 8000
 
-.PHONY: book serve test notebooks clean venv
+.PHONY: book serve test notebooks clean venv browser
 
 venv: $(VENV)/.installed
 
@@ -36,9 +36,20 @@ serve: book
 notebooks: venv
 	$(BIN)/jupyter execute --inplace --timeout=1200 --kernel_name=python3 $(NOTEBOOKS)
 
-test: venv
+# Unit/property tests and every notebook (nbval), the warning-free build, then the built site in
+# headless Chromium. As root (CI), a missing browser is installed and the browser tests must run.
+test: venv browser
 	$(BIN)/python -m pytest
 	$(BIN)/jupyter-book build --all -W -n --keep-going .
+	DLNBOOK_REQUIRE_BROWSER=$$([ "$$(id -u)" = 0 ] && echo 1 || echo 0) $(BIN)/python -m pytest tests/browser
+
+# Debian's chromium for the browser tests: installed with apt-get when missing and running as root.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is missing and cannot be installed here (not root): the browser tests will skip"; fi
 
 clean:
 	rm -rf _build

@@ -1,0 +1,115 @@
+"""Fixtures for the rendered-site tests: the built book served on 127.0.0.1, and headless Chromium.
+
+These tests need `_build/html` (``make test`` builds it first) and Debian's ``chromium``
+(``make test`` installs it with apt-get when it runs as root). Without a browser they skip, unless
+``DLNBOOK_REQUIRE_BROWSER=1`` (set by ``make test`` where it could install one): then they fail.
+"""
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "_build" / "html"
+REPORT = ROOT / "_build" / "site-report.json"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+# flags that keep Chromium from reaching for the network on its own
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def site_pages():
+    """Every page of the built book, relative to the site root."""
+    if not SITE.is_dir():
+        return []
+    return sorted(str(p.relative_to(SITE)) for p in SITE.rglob("*.html")
+                  if not p.relative_to(SITE).parts[0].startswith("_"))
+
+
+def pytest_generate_tests(metafunc):
+    if "path" in metafunc.fixturenames:
+        metafunc.parametrize("path", site_pages())
+
+
+@pytest.fixture(scope="session")
+def pages():
+    return site_pages()
+
+
+@pytest.fixture(scope="session")
+def screenshots():
+    """Full-page screenshots of the chapters land here (not committed: look at them)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server():
+    if not (SITE / "index.html").is_file():
+        pytest.fail("the book is not built: run `make book` (or `make test`, which builds it) first")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    reason = None
+    if executable is None:
+        reason = "Debian's chromium is not installed (`apt-get install chromium`, which `make test` does as root)"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            reason = "the Python package playwright is not installed (it is in requirements.txt)"
+    if reason:
+        if os.environ.get("DLNBOOK_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests cannot run: {reason}")
+        pytest.skip(f"browser tests skipped: {reason}")
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900})
+        yield context
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def report():
+    """Per-page measurements, written to _build/site-report.json and summarized at the end."""
+    data = {}
+    yield data
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(data, indent=2, sort_keys=True))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not REPORT.is_file():
+        return
+    data = json.loads(REPORT.read_text())
+    if not data:
+        return
+    terminalreporter.section("rendered site")
+    terminalreporter.write_line(f"{'page':45s} {'weight':>9s} {'frames':>7s} {'axe serious':>12s} "
+                                f"{'axe critical':>13s} {'load s':>7s}")
+    for page, row in sorted(data.items()):
+        terminalreporter.write_line(
+            f"{page:45s} {row['bytes'] / 1e6:8.2f}M {row['explorables']:7d} {row['axe_serious']:12d} "
+            f"{row['axe_critical']:13d} {row['seconds']:7.2f}")

@@ -1,0 +1,148 @@
+"""The rendered book, in a real headless browser with no network.
+
+For every page: no failed request (anything not served by the book itself is blocked and counted),
+no JavaScript console error, math typeset by the site's own MathJax, every image loaded, every
+explorable control changes the displayed figure, and accessibility checked with axe-core.
+"""
+
+import time
+from pathlib import Path
+
+import pytest
+
+AXE = Path(__file__).with_name("axe.min.js")
+
+# visible text outside code, where raw TeX delimiters would mean MathJax did not typeset
+VISIBLE_TEXT_JS = """() => {
+  const root = document.querySelector('main') || document.body;
+  const clone = root.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, mjx-container, .dlnbook-explore').forEach(n => n.remove());
+  return clone.innerText;
+}"""
+
+BROKEN_IMAGES_JS = """() => Array.from(document.images)
+  .filter(img => !img.complete || img.naturalWidth === 0)
+  .map(img => (img.currentSrc || img.src).slice(0, 120))"""
+
+WEIGHT_JS = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const resources = performance.getEntriesByType('resource');
+  return nav.encodedBodySize + resources.reduce((s, r) => s + r.encodedBodySize, 0);
+}"""
+
+# axe-core over the whole page (reported) or only the book's content (which must be clean)
+AXE_JS = """async (context) => {
+  const result = await axe.run(context || document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                      targets: v.nodes.map(n => n.target.join(' '))}));
+}"""
+
+
+def test_the_book_was_built_with_its_pages(pages):
+    assert "intro.html" in pages, f"no intro.html among the built pages: {pages}"
+    assert any(p.startswith("chapters/") for p in pages), f"no chapter pages among {pages}"
+
+
+def open_offline(browser, server, path):
+    """Open a page with every request outside the book's own server blocked and recorded."""
+    page = browser.new_page()
+    failed, errors = [], []
+
+    def route(request_route):
+        if request_route.request.url.startswith(server) or request_route.request.url.startswith("data:"):
+            request_route.continue_()
+        else:
+            failed.append(f"blocked off-site request: {request_route.request.url}")
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.on("requestfailed", lambda r: failed.append(f"failed: {r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"HTTP {r.status}: {r.url}"))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.goto(f"{server}/{path}", wait_until="networkidle")
+    return page, failed, errors
+
+
+def wait_for_mathjax(page):
+    """Wait until the site's MathJax has typeset the page; return whether the page loads MathJax."""
+    has_mathjax = page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')")
+    if has_mathjax:
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                               timeout=30000)
+        page.evaluate("() => MathJax.startup.promise")
+    return has_mathjax
+
+
+def check_explorables(page):
+    """Move every explorable control with the keyboard and check that the figure changes."""
+    moved = 0
+    roots = page.locator(".dlnbook-explore")
+    for i in range(roots.count()):
+        root = roots.nth(i)
+        image = root.locator("img")
+        inputs = root.locator("input[type=range]")
+        assert inputs.count() > 0, f"explorable {i} has no controls"
+        for k in range(inputs.count()):
+            control = inputs.nth(k)
+            assert control.is_enabled(), f"explorable {i}, control {k} is still disabled: explore.js did not run"
+            value, maximum = int(control.input_value()), int(control.get_attribute("max"))
+            if maximum == 0:
+                continue
+            control.scroll_into_view_if_needed()
+            src_before, pixels_before = image.get_attribute("src"), image.screenshot()
+            control.focus()
+            page.keyboard.press("ArrowRight" if value < maximum else "ArrowLeft")
+            assert int(control.input_value()) != value, f"explorable {i}, control {k} did not move"
+            assert image.get_attribute("src") != src_before, f"explorable {i}: control {k} left the frame unchanged"
+            assert image.screenshot() != pixels_before, f"explorable {i}: control {k} left the pixels unchanged"
+            moved += 1
+    return roots.count(), moved
+
+
+def test_page_works_offline(browser, server, report, screenshots, path):
+    start = time.perf_counter()
+    page, failed, errors = open_offline(browser, server, path)
+    try:
+        has_mathjax = wait_for_mathjax(page)
+        if has_mathjax:
+            assert page.locator("mjx-container").count() > 0, "MathJax loaded but typeset nothing"
+            assert page.locator("mjx-merror").count() == 0, "MathJax reported a TeX error (an undefined macro?)"
+        text = page.evaluate(VISIBLE_TEXT_JS)
+        for delimiter in ("$$", "\\(", "\\[", "\\begin{"):
+            assert delimiter not in text, f"raw TeX {delimiter!r} left in the page text"
+        page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(BROKEN_IMAGES_JS) == [], "images that did not load"
+        explorables, moved = check_explorables(page)
+
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate(AXE_JS)
+        # the book's content: the main column without the theme's toolbar (reported above, not ours)
+        content_violations = page.evaluate(AXE_JS, {"include": [["#main-content"]],
+                                                    "exclude": [[".bd-header-article"]]})
+        weight = page.evaluate(WEIGHT_JS)
+        if path == "intro.html" or path.startswith("chapters/"):
+            page.screenshot(path=str(screenshots / (path.replace("/", "_")[:-5] + ".png")), full_page=True)
+        report[path] = {
+            "bytes": weight, "explorables": explorables, "controls_moved": moved,
+            "axe_serious": sum(v["impact"] == "serious" for v in violations),
+            "axe_critical": sum(v["impact"] == "critical" for v in violations),
+            "axe": violations, "seconds": round(time.perf_counter() - start, 2),
+        }
+        assert failed == [], "requests that failed or left the site"
+        assert errors == [], "JavaScript console errors"
+        severe = [v for v in content_violations if v["impact"] in ("serious", "critical")]
+        assert severe == [], "serious or critical accessibility violations in the book's content"
+    finally:
+        page.close()
+
+
+def test_search_works_offline(browser, server):
+    page, failed, errors = open_offline(browser, server, "search.html?q=balancedness")
+    try:
+        page.wait_for_selector("#search-results ul.search li", timeout=30000)
+        assert page.locator("#search-results ul.search li").count() > 0
+        assert failed == [] and errors == []
+    finally:
+        page.close()
