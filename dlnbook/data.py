@@ -29,8 +29,9 @@ def planted(d0, dL, N, singular_values, seed=None, noise=0.0):
     singular_values : sequence of float
         At most ``min(d0, dL)`` nonnegative numbers; Ȳ gets exactly these singular values (the
         remaining ones are zero). Ties and zeros are allowed.
-    seed : int or numpy.random.Generator, optional
-        Seed for the random singular vectors and the random input directions.
+    seed : int, optional
+        Seed for the random singular vectors, input directions and noise. The target Ȳ depends on
+        the seed and the singular values only, not on N or the noise.
     noise : float
         Standard deviation of a part of ``Y`` orthogonal to the rows of X. It changes ``‖Y‖`` (and so
         the loss by a constant) but not Ȳ, the gradient or any critical point. Needs ``N > d0``.
@@ -55,28 +56,24 @@ def planted(d0, dL, N, singular_values, seed=None, noise=0.0):
     N = _checks.positive_int("N", N)
     if N < d0:
         raise ValueError(f"N must be >= d0 for whitened inputs (X Xᵀ = I has rank d0): got N={N}, d0={d0}")
-    if isinstance(singular_values, (str, bytes)) or not hasattr(singular_values, "__len__"):
-        raise TypeError(f"singular_values must be a sequence of numbers, got {singular_values!r}")
-    s = np.asarray(singular_values, dtype=np.float64)
-    if s.ndim != 1:
-        raise ValueError(f"singular_values must be a flat sequence, got shape {s.shape}")
+    s = _checks.vector("singular_values", singular_values)
     if len(s) > min(d0, dL):
         raise ValueError(f"singular_values can have at most min(d0, dL) = {min(d0, dL)} entries, got {len(s)}")
-    if not np.all(np.isfinite(s)) or np.any(s < 0):
-        raise ValueError(f"singular_values must be finite and >= 0, got {s.tolist()}")
-    noise = float(noise)
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise}")
+    if np.any(s < 0):
+        raise ValueError(f"singular_values must be >= 0, got {s.tolist()}")
+    noise = _checks.real("noise", noise, minimum=0)
     if noise > 0 and N == d0:
         raise ValueError("noise > 0 needs N > d0: with N = d0 every Y is explained by X")
 
-    rng = np.random.default_rng(seed)
-    X = _orthonormal_columns(rng, N, d0).T
+    # separate streams: the same seed gives the same target Ȳ whatever N and noise are
+    target_rng, input_rng, noise_rng = np.random.default_rng(seed).spawn(3)
     r = len(s)
-    Ybar = (_orthonormal_columns(rng, dL, r) * s) @ _orthonormal_columns(rng, d0, r).T if r else np.zeros((dL, d0))
+    U, V = _orthonormal_columns(target_rng, dL, r), _orthonormal_columns(target_rng, d0, r)
+    Ybar = (U * s) @ V.T
+    X = _orthonormal_columns(input_rng, N, d0).T
     Y = Ybar @ X
     if noise > 0:
-        E = rng.normal(scale=noise, size=(dL, N))
+        E = noise_rng.normal(scale=noise, size=(dL, N))
         Y = Y + E - (E @ X.T) @ X
     return X, Y
 
@@ -84,8 +81,8 @@ def planted(d0, dL, N, singular_values, seed=None, noise=0.0):
 def whiten(X, Y):
     """Whitened inputs ``C^{-1/2} X`` (with ``C = X Xᵀ``), so that the new inputs satisfy ``X Xᵀ = I``.
 
-    The fit term is unchanged for the reparametrized first layer ``W_1 C^{-1/2}``, but the
-    regularizer ``‖W_1‖²`` is not: whitening changes the problem unless C is a multiple of I.
+    The fit term is unchanged for the reparametrized first layer ``W_1 C^{1/2}``, but the
+    regularizer ``‖W_1‖²`` is not: whitening changes the problem unless ``C = I``.
     The closed-form results of later chapters are about the whitened problem.
 
     Parameters
@@ -104,9 +101,13 @@ def whiten(X, Y):
     if X.shape[1] != Y.shape[1]:
         raise ValueError(f"X and Y must have the same number of samples (columns): "
                          f"X has {X.shape[1]}, Y has {Y.shape[1]}")
-    eigenvalues, eigenvectors = np.linalg.eigh(X @ X.T)
-    if eigenvalues[0] <= 1e-12 * max(eigenvalues[-1], 1e-300):
+    if X.shape[0] > X.shape[1]:
+        raise ValueError(f"X must have at least as many samples as features to be whitened: "
+                         f"X is {X.shape[0]}×{X.shape[1]} (d0×N)")
+    # With the thin SVD X = U S Vᵀ, C^{-1/2} X = U Vᵀ: computed without forming C (accurate to
+    # rounding even when C is ill-conditioned).
+    U, S, Vt = np.linalg.svd(X, full_matrices=False)
+    if S[-1] <= 1e-12 * S[0]:
         raise ValueError("X must have full row rank to be whitened (X Xᵀ is singular or nearly so); "
                          "drop redundant input features or project onto the span of the data first")
-    inverse_sqrt = (eigenvectors / np.sqrt(eigenvalues)) @ eigenvectors.T
-    return inverse_sqrt @ X, Y
+    return U @ Vt, Y

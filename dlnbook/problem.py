@@ -150,9 +150,7 @@ class Problem:
         scale : float
             Overall scale (``1`` keeps the variance of a layer's output equal to its input's).
         """
-        scale = float(scale)
-        if not np.isfinite(scale) or scale < 0:
-            raise ValueError(f"scale must be a finite number >= 0, got {scale}")
+        scale = _checks.real("scale", scale, minimum=0)
         rng = np.random.default_rng(seed)
         return [rng.normal(scale=scale / np.sqrt(cols), size=(rows, cols)) for rows, cols in self.shapes]
 
@@ -175,11 +173,11 @@ class Problem:
         return self._prefixes(self.check_weights(W))[-1]
 
     def _fit(self, P):
-        """½‖P X − Y‖², from the sufficient statistics."""
-        return 0.5 * float(np.sum((P @ self.C) * P)) - float(np.sum(P * self.B)) + self._half_yy
+        """½‖P X − Y‖², from the sufficient statistics (P may carry leading batch axes)."""
+        return 0.5 * np.sum((P @ self.C) * P, axis=(-2, -1)) - np.sum(P * self.B, axis=(-2, -1)) + self._half_yy
 
     def _penalty(self, W):
-        return sum(0.5 * lam * float(np.sum(Wl * Wl)) for lam, Wl in zip(self.lambdas, W))
+        return sum(0.5 * lam * np.sum(Wl * Wl, axis=(-2, -1)) for lam, Wl in zip(self.lambdas, W))
 
     def loss(self, W):
         """The regularized loss F(W) (Chapter 1, equation of the loss).
@@ -187,6 +185,31 @@ class Problem:
         Uses ``½‖PX − Y‖² = ½ tr(P C Pᵀ) − tr(P Bᵀ) + ½‖Y‖²``, so the cost is independent of N.
         """
         W = self.check_weights(W)
+        return float(self._fit(self._prefixes(W)[-1]) + self._penalty(W))
+
+    def loss_batch(self, W):
+        """The loss of many weight configurations at once.
+
+        Parameters
+        ----------
+        W : sequence of ndarray
+            ``[W_1, ..., W_L]`` with a leading batch axis: layer l has shape ``(B, d_l, d_{l-1})``.
+
+        Returns
+        -------
+        ndarray, shape (B,)
+            ``F`` of each configuration (stacked matrix products; the same values as :meth:`loss`).
+        """
+        if isinstance(W, np.ndarray) or not hasattr(W, "__len__") or len(W) != self.L:
+            raise ValueError(f"W must be a sequence of {self.L} stacked layers, each of shape (B, d_l, d_l-1)")
+        W = [np.asarray(Wl, dtype=np.float64) for Wl in W]
+        batch = W[0].shape[0] if W[0].ndim == 3 else None
+        for l, (Wl, shape) in enumerate(zip(W, self.shapes), start=1):
+            if Wl.ndim != 3 or Wl.shape[1:] != shape or Wl.shape[0] != batch:
+                raise ValueError(f"W[{l - 1}] (layer {l}) must have shape (B, {shape[0]}, {shape[1]}) with "
+                                 f"the same B for every layer, got {Wl.shape}")
+            if not np.all(np.isfinite(Wl)):
+                raise ValueError(f"W[{l - 1}] (layer {l}) contains NaN or infinite entries")
         return self._fit(self._prefixes(W)[-1]) + self._penalty(W)
 
     def _back(self, W, G):
@@ -270,7 +293,7 @@ class Problem:
 
     def unflatten(self, w):
         """Inverse of :meth:`flatten`."""
-        w = np.asarray(w, dtype=np.float64)
+        w = _checks.vector("w", w)
         if w.shape != (self.n_params,):
             raise ValueError(f"w must be a vector of length {self.n_params}, got shape {w.shape}")
         out, start = [], 0
