@@ -6,7 +6,7 @@ output that carries four renderings:
 * ``application/vnd.jupyter.widget-view+json``: ipywidgets controls that re-run the drawing function
   (JupyterLab / Jupyter with a kernel);
 * ``text/html``: the precomputed frames with plain HTML range inputs, switched client-side by
-  ``_static/explore.js``, which the book ships (the rendered site has no kernel);
+  ``_assets/explore.js``, which the book ships (the rendered site has no kernel);
 * ``image/png``: the default frame (print, and any viewer without HTML);
 * ``text/plain``: a one-line summary of the controls (what the notebook tests compare).
 

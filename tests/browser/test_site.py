@@ -105,14 +105,18 @@ def test_page_works_offline(browser, server, report, screenshots, path):
     page, failed, errors = open_offline(browser, server, path)
     try:
         has_mathjax = wait_for_mathjax(page)
-        if has_mathjax:
-            assert page.locator("mjx-container").count() > 0, "MathJax loaded but typeset nothing"
+        formulas = page.locator(".math").count()  # Sphinx marks every formula with class "math"
+        if formulas:
+            assert has_mathjax, "the page has formulas but does not load MathJax"
+            assert page.locator(".math mjx-container").count() == formulas, "formulas MathJax did not typeset"
             assert page.locator("mjx-merror").count() == 0, "MathJax reported a TeX error (an undefined macro?)"
         text = page.evaluate(VISIBLE_TEXT_JS)
         for delimiter in ("$$", "\\(", "\\[", "\\begin{"):
             assert delimiter not in text, f"raw TeX {delimiter!r} left in the page text"
+        # everything the typeset page asked for (MathJax fonts come after the load event), then images
         page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
-        page.wait_for_load_state("networkidle")
+        page.evaluate("() => document.fonts.ready.then(() => true)")
+        page.wait_for_function("() => Array.from(document.images).every(img => img.complete)", timeout=30000)
         assert page.evaluate(BROKEN_IMAGES_JS) == [], "images that did not load"
         explorables, moved = check_explorables(page)
 
