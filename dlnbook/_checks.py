@@ -77,9 +77,9 @@ def vector(name, value):
 
 def regularization(lam, L):
     """Return the per-layer parameters (λ_1, ..., λ_L) from a scalar or a length-L sequence."""
-    if np.ndim(lam) == 0 and not isinstance(lam, (str, bytes)):
+    if not isinstance(lam, (str, bytes, set, frozenset, dict)) and np.ndim(lam) == 0:
         return (positive_real("lam", lam),) * L
-    if isinstance(lam, (str, bytes)) or not hasattr(lam, "__len__"):
+    if isinstance(lam, (str, bytes, set, frozenset, dict)) or not hasattr(lam, "__len__") or np.ndim(lam) > 1:
         raise TypeError(f"lam must be a positive number or a sequence of {L} positive numbers "
                         f"(one per layer), got {type(lam).__name__}")
     values = list(lam)

@@ -64,7 +64,7 @@ class Problem:
         if X.shape[1] != Y.shape[1]:
             raise ValueError(f"X and Y must have the same number of samples (columns): "
                              f"X is {X.shape[0]}×{X.shape[1]}, Y is {Y.shape[0]}×{Y.shape[1]}")
-        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
+        if isinstance(widths, (str, bytes, set, frozenset, dict)) or not hasattr(widths, "__len__"):
             raise TypeError(f"widths must be a sequence of the L-1 hidden widths, got {widths!r}")
         if len(widths) < 1:
             raise ValueError("widths must list at least one hidden width (depth L >= 2); got none")
