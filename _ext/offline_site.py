@@ -4,6 +4,10 @@ The book does not use live code cells (thebe): readers run the notebooks in Jupy
 site has no kernel. Jupyter Book still adds thebe's configuration script to every page, twice (a
 JavaScript error: a `const` declared twice), pointing at a CDN. This extension drops those scripts.
 
+Launch buttons (Binder, Colab) need the book's public repository: `repository.url` in _config.yml.
+While it is unset they are removed, so the site never shows buttons that lead nowhere (Jupyter Book
+would otherwise point them at its own repository).
+
 Docutils marks the bibliography as ``role="list"`` without list items, which screen readers
 announce as an empty list; the citations read better as plain entries.
 """
@@ -25,7 +29,15 @@ def _plain_citation_lists(app, pagename, templatename, context, doctree):
                                                   '<div class="citation-list">')
 
 
+def _launch_buttons_need_a_repository(app, config):
+    options = config.html_theme_options
+    if not options.get("repository_url"):
+        for service in ("binderhub_url", "colab_url", "jupyterhub_url", "deepnote_url"):
+            options.get("launch_buttons", {})[service] = ""
+
+
 def setup(app):
+    app.connect("config-inited", _launch_buttons_need_a_repository)
     app.connect("html-page-context", _drop_thebe_scripts, priority=900)
     app.connect("html-page-context", _plain_citation_lists, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

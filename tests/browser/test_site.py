@@ -150,3 +150,25 @@ def test_search_works_offline(browser, server):
         assert failed == [] and errors == []
     finally:
         page.close()
+
+
+def test_chapters_offer_their_notebook_and_no_dead_launch_buttons(browser, server, pages):
+    import urllib.request
+
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "_config.yml").read_text())
+    repository = (config.get("repository") or {}).get("url")
+    for path in [p for p in pages if p.startswith("chapters/") and p[9:11].isdigit()]:
+        page, failed, errors = open_offline(browser, server, path)
+        try:
+            notebooks = page.eval_on_selector_all("a[href$='.ipynb']", "links => links.map(a => a.href)")
+            assert any(link.endswith(path.replace(".html", ".ipynb")) for link in notebooks), notebooks
+            for link in notebooks:
+                if link.startswith(server):
+                    assert urllib.request.urlopen(link).status == 200, link
+            launch = page.locator("a[href*='mybinder.org'], a[href*='colab.research.google.com']").count()
+            assert (launch > 0) == bool(repository), (
+                f"{launch} launch buttons with repository.url = {repository!r}: they need the repository")
+        finally:
+            page.close()
