@@ -86,3 +86,14 @@ def regularization(lam, L):
     if len(values) != L:
         raise ValueError(f"lam must have one value per layer: expected {L}, got {len(values)}")
     return tuple(positive_real(f"lam[{i}]", v) for i, v in enumerate(values))
+
+
+def axes(ax):
+    """The matplotlib Axes to draw on: ``ax``, or the current Axes when it is None."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        return plt.gca()
+    if not isinstance(ax, plt.Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    return ax

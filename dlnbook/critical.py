@@ -840,10 +840,7 @@ def plot_bifurcation(L, lam, y_max=3.0, ax=None, n=600):
     n = _checks.positive_int("n", n)
     if n < 2:
         raise ValueError(f"n must be at least 2, got {n}")
-    if ax is None:
-        ax = plt.gca()
-    elif not isinstance(ax, plt.Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    ax = _checks.axes(ax)
     tau, glob = _tau(L, Lam), _tau_glob(L, Lam)
     ys = np.union1d(np.linspace(0.0, y_max, n), [tau] if tau < y_max else [])
     branches = {"0": np.zeros_like(ys), "+": np.full_like(ys, np.nan), "-": np.full_like(ys, np.nan)}

@@ -9,8 +9,6 @@
 This module needs matplotlib; the rest of ``dlnbook`` needs only numpy.
 """
 
-from numbers import Real
-
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
@@ -31,27 +29,10 @@ _MARKERS = {  # kind -> (marker, face colour, label)
 
 def _grid(name, values):
     """Return ``values`` as a non-empty, finite, 1-D float64 array, or raise naming ``name``."""
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
-        raise TypeError(f"{name} must be a 1-D sequence of real numbers, got {type(values).__name__}")
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a 1-D sequence of real numbers ({error})") from None
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D sequence, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite entries")
+    array = _checks.vector(name, values)
+    if array.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence")
     return array
-
-
-def _real(name, value):
-    """Return ``value`` as a finite float, or raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
 
 
 def loss_on_plane(problem, W0, D1, D2, alphas, betas):
@@ -147,7 +128,7 @@ def scalar_critical_points(lam, y):
     ([[0.0, 0.0], [1.4142135623730951, -1.4142135623730951], [-1.4142135623730951, 1.4142135623730951]], ['saddle', 'minimum', 'minimum'])
     """
     lam = _checks.positive_real("lam", lam)
-    y = _real("y", y)
+    y = _checks.real("y", y)
     if abs(abs(y) - lam) <= SCALAR_TIE_RTOL * lam:
         return np.zeros((1, 2)), ["degenerate minimum"]
     if abs(y) < lam:
@@ -204,15 +185,12 @@ def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):
     >>> plt.close(fig)
     """
     lam = _checks.positive_real("lam", lam)
-    y = _real("y", y)
+    y = _checks.real("y", y)
     radius = _checks.positive_real("radius", radius)
     n = _checks.positive_int("n", n)
     if n < 2:
         raise ValueError(f"n must be at least 2 grid points per axis, got {n}")
-    if ax is None:
-        ax = plt.gca()
-    elif not isinstance(ax, plt.Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    ax = _checks.axes(ax)
 
     problem = Problem.from_target([[y]], widths=[1], lam=lam)
     one, zero = np.ones((1, 1)), np.zeros((1, 1))
