@@ -6,16 +6,23 @@ The library behind the book. Weights are plain lists ``[W_1, ..., W_L]`` of floa
 * :func:`imbalance`: the balancedness matrices that vanish at every critical point.
 * :mod:`dlnbook.data`: whitened data with planted singular values.
 * :mod:`dlnbook.critical`: the critical points of the whitened problem in closed form, and their kinds.
+* :mod:`dlnbook.errorbound`: the error bound: its condition, the distance to the critical set, κ estimates.
 * :func:`explore`: explorable figures that work live, in the static book, and in print.
 """
 
-from . import critical, data
+from . import critical, data, errorbound
 from .critical import (Classification, CriticalPoint, classify, critical_points, global_threshold,
-                       orbit_dimension, require_whitened, stationarity_roots, threshold)
+                       orbit_dimension, orbit_tangent_basis, require_whitened, stationarity_roots, threshold)
+from .errorbound import (DistanceBracket, ErrorBoundCheck, ErrorBoundEstimate, NormalHessian, RatioBracket,
+                         distance_to_critical_set, error_bound_holds, error_bound_ratio, estimate_error_bound,
+                         normal_hessian)
 from .explore import Explorable, explore
 from .problem import Problem, imbalance
 
 __all__ = ["Problem", "imbalance", "data", "explore", "Explorable",
            "critical", "threshold", "global_threshold", "stationarity_roots", "critical_points", "classify",
-           "CriticalPoint", "Classification", "orbit_dimension", "require_whitened"]
+           "CriticalPoint", "Classification", "orbit_dimension", "orbit_tangent_basis", "require_whitened",
+           "errorbound", "error_bound_holds", "distance_to_critical_set", "error_bound_ratio", "estimate_error_bound",
+           "normal_hessian", "ErrorBoundCheck", "DistanceBracket", "RatioBracket", "ErrorBoundEstimate",
+           "NormalHessian"]
 __version__ = "0.1.0"

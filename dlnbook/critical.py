@@ -25,6 +25,8 @@ end-to-end matrix is ``P = Σ_i (σ_i^L / √Λ) u_i v_iᵀ``.
 * :func:`stationarity_roots`: the nonnegative roots of (2).
 * :func:`critical_points`: every critical configuration of a whitened problem, with its kind.
 * :func:`classify`: the kind of a given critical point, from its exact Hessian.
+* :func:`orbit_tangent_basis`, :func:`orbit_dimension`: the directions along which the loss is
+  constant by symmetry.
 * :func:`require_whitened`: the check that the closed form applies.
 * :func:`plot_bifurcation`: the roots of (2) against ``y``, coloured by kind.
 
@@ -619,16 +621,68 @@ def _skew_basis(n):
     return basis
 
 
-def orbit_dimension(problem, W):
-    """The dimension of the tangent space at ``W`` of its orbit under the symmetry group.
+def orbit_tangent_basis(problem, W):
+    """An orthonormal basis of the tangent space at ``W`` of its orbit under the symmetry group.
 
     The group is ``G = Stab(Ȳ) × O(d_1) × ⋯ × O(d_{L−1})``: hidden rotations
     ``W_l → R_l W_l R_{l−1}ᵀ`` and the pairs ``(R_L, R_0)`` with ``R_L Ȳ R_0ᵀ = Ȳ`` acting on ``W_L``
     (left) and ``W_1`` (right). Its Lie algebra is spanned by skew matrices ``A_l`` of each hidden
     width and, for the stabilizer, by a common skew block on each group of tied nonzero singular
     vectors (:data:`TIE_RTOL`) plus independent skew blocks on the two null spaces of Ȳ. The
-    tangent space is the span of ``(A_l W_l − W_l A_{l−1})_l``; its dimension is a numerical rank
-    (singular values of the generators' images above ``1e−9 ‖W‖``).
+    tangent space is the span of ``(A_l W_l − W_l A_{l−1})_l``, flattened as in
+    :meth:`Problem.flatten <dlnbook.Problem.flatten>`; directions whose singular value is at most
+    ``1e−9 ‖W‖`` count as zero.
+
+    Parameters
+    ----------
+    problem : dlnbook.Problem
+        A whitened problem.
+    W : sequence of ndarray
+        Weights ``[W_1, ..., W_L]``.
+
+    Returns
+    -------
+    ndarray, shape (n_params, k)
+        Orthonormal columns, ``k`` the orbit's dimension.
+    """
+    require_whitened(problem)
+    W = problem.check_weights(W)
+    spectrum = _spectrum(problem)
+    dims, L = problem.dims, problem.L
+
+    def tangent(left, A_left, right, A_right):
+        """The tangent vector of a generator acting on the left of layer ``left`` and the right of ``right``."""
+        T = [np.zeros_like(Wl) for Wl in W]
+        if left is not None:
+            T[left - 1] += A_left @ W[left - 1]
+        if right is not None:
+            T[right - 1] -= W[right - 1] @ A_right
+        return np.concatenate([t.ravel() for t in T])
+
+    # hidden rotations of unit layer l (between W_l and W_{l+1})
+    vectors = [tangent(l, A, l + 1, A) for l in range(1, L) for A in _skew_basis(dims[l])]
+    U, V = spectrum.U, spectrum.Vt.T
+    for start, stop in spectrum.groups:         # rotations within a group of tied values, both sides
+        for E in _skew_basis(stop - start):
+            vectors.append(tangent(L, U[:, start:stop] @ E @ U[:, start:stop].T,
+                                   1, V[:, start:stop] @ E @ V[:, start:stop].T))
+    for E in _skew_basis(dims[-1] - spectrum.rank):     # the null spaces of Ȳ, each side on its own
+        null = U[:, spectrum.rank:]
+        vectors.append(tangent(L, null @ E @ null.T, None, None))
+    for E in _skew_basis(dims[0] - spectrum.rank):
+        null = V[:, spectrum.rank:]
+        vectors.append(tangent(None, None, 1, null @ E @ null.T))
+    if not vectors:
+        return np.zeros((problem.n_params, 0))
+    Q, s, _ = np.linalg.svd(np.array(vectors).T, full_matrices=False)
+    size = float(np.sqrt(sum(np.sum(w * w) for w in W)))
+    return Q[:, s > 1e-9 * max(size, np.finfo(float).tiny)]
+
+
+def orbit_dimension(problem, W):
+    """The dimension of the tangent space at ``W`` of its orbit under the symmetry group.
+
+    The number of columns of :func:`orbit_tangent_basis`.
 
     Parameters
     ----------
@@ -641,40 +695,7 @@ def orbit_dimension(problem, W):
     -------
     int
     """
-    require_whitened(problem)
-    W = problem.check_weights(W)
-    spectrum = _spectrum(problem)
-    dims, L = problem.dims, problem.L
-    vectors = []
-
-    def tangent(l_left, A_left, l_right, A_right):
-        """The tangent vector of the generator acting on the left of layer l_left and the right of l_right."""
-        V = [np.zeros_like(Wl) for Wl in W]
-        if l_left is not None:
-            V[l_left - 1] += A_left @ W[l_left - 1]
-        if l_right is not None:
-            V[l_right - 1] -= W[l_right - 1] @ A_right
-        return np.concatenate([v.ravel() for v in V])
-
-    for l in range(1, L):                       # hidden rotations of unit layer l (between W_l and W_{l+1})
-        for A in _skew_basis(dims[l]):
-            vectors.append(tangent(l, A, l + 1, A))
-    U, V = spectrum.U, spectrum.Vt.T
-    for start, stop in spectrum.groups:         # rotations within a group of tied values, both sides
-        for E in _skew_basis(stop - start):
-            AL = U[:, start:stop] @ E @ U[:, start:stop].T
-            A0 = V[:, start:stop] @ E @ V[:, start:stop].T
-            vectors.append(tangent(L, AL, 1, A0))
-    for side, basis, d in (("left", U, dims[-1]), ("right", V, dims[0])):
-        null = basis[:, spectrum.rank:]
-        for E in _skew_basis(d - spectrum.rank):
-            A = null @ E @ null.T
-            vectors.append(tangent(L, A, None, None) if side == "left" else tangent(None, None, 1, A))
-    if not vectors:
-        return 0
-    s = np.linalg.svd(np.array(vectors), compute_uv=False)
-    size = float(np.sqrt(sum(np.sum(w * w) for w in W)))      # generators have norm √2: |A W| ≲ √2 ‖W‖
-    return int(np.sum(s > 1e-9 * size))
+    return orbit_tangent_basis(problem, W).shape[1]
 
 
 def _identify(problem, W, spectrum):
