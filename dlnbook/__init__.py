@@ -7,12 +7,15 @@ The library behind the book. Weights are plain lists ``[W_1, ..., W_L]`` of floa
 * :mod:`dlnbook.data`: whitened data with planted singular values.
 * :mod:`dlnbook.critical`: the critical points of the whitened problem in closed form, and their kinds.
 * :mod:`dlnbook.errorbound`: the error bound: its condition, the distance to the critical set, κ estimates.
+* :func:`gradient_descent`: gradient descent with its rate (Chapter 4); :mod:`dlnbook.torch_backend` runs it
+  on torch tensors, batched, on the CPU or a GPU.
 * :func:`explore`: explorable figures that work live, in the static book, and in print.
 """
 
 from . import critical, data, errorbound
 from .critical import (Classification, CriticalPoint, classify, critical_points, global_threshold,
                        orbit_dimension, orbit_tangent_basis, require_whitened, stationarity_roots, threshold)
+from .descent import BatchTrajectory, Trajectory, gradient_descent, gradient_descent_batch, predicted_rate
 from .errorbound import (DistanceBracket, ErrorBoundCheck, ErrorBoundEstimate, NormalHessian, RatioBracket,
                          distance_to_critical_set, error_bound_holds, error_bound_ratio, estimate_error_bound,
                          normal_hessian)
@@ -24,5 +27,6 @@ __all__ = ["Problem", "imbalance", "data", "explore", "Explorable",
            "CriticalPoint", "Classification", "orbit_dimension", "orbit_tangent_basis", "require_whitened",
            "errorbound", "error_bound_holds", "distance_to_critical_set", "error_bound_ratio", "estimate_error_bound",
            "normal_hessian", "ErrorBoundCheck", "DistanceBracket", "RatioBracket", "ErrorBoundEstimate",
-           "NormalHessian"]
+           "NormalHessian", "gradient_descent", "gradient_descent_batch", "predicted_rate", "Trajectory",
+           "BatchTrajectory"]
 __version__ = "0.1.0"

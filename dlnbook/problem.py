@@ -15,6 +15,29 @@ import numpy as np
 from . import _checks
 
 
+def _t(A):
+    """Transpose of the last two axes (``A.T`` for a matrix, every matrix of a stack otherwise)."""
+    return A.T if A.ndim == 2 else A.swapaxes(-1, -2)
+
+
+def _back(W, G):
+    """``[A_1, ..., A_L]`` with ``A_l = W_{L:l+1}ᵀ G``, by one backward sweep."""
+    A = [G]
+    for Wl in reversed(W[1:]):
+        A.append(_t(Wl) @ A[-1])
+    return A[::-1]
+
+
+def _gradient(W, prefixes, G, lambdas):
+    """``∇_{W_l} F = W_{L:l+1}ᵀ G W_{l-1:1}ᵀ + λ_l W_l`` with ``G = P C − B`` and the prefix products.
+
+    One backward sweep and the prefix products: O(L) matrix products. Works on single weight lists
+    and on stacks ``(B, d_l, d_{l-1})``, with numpy arrays or torch tensors (``dlnbook.descent``).
+    """
+    return [(Al if prev is None else Al @ _t(prev)) + lam * Wl
+            for Al, prev, Wl, lam in zip(_back(W, G), prefixes[:-1], W, lambdas)]
+
+
 class Problem:
     """A regularized deep linear network problem.
 
@@ -212,13 +235,6 @@ class Problem:
                 raise ValueError(f"W[{l - 1}] (layer {l}) contains NaN or infinite entries")
         return self._fit(self._prefixes(W)[-1]) + self._penalty(W)
 
-    def _back(self, W, G):
-        """``[A_1, ..., A_L]`` with ``A_l = W_{L:l+1}ᵀ G``, by one backward sweep."""
-        A = [G]
-        for Wl in reversed(W[1:]):
-            A.append(Wl.T @ A[-1])
-        return A[::-1]
-
     def grad(self, W):
         """The gradient ``[∇_{W_1} F, ..., ∇_{W_L} F]``.
 
@@ -228,9 +244,7 @@ class Problem:
         """
         W = self.check_weights(W)
         prefixes = self._prefixes(W)
-        A = self._back(W, prefixes[-1] @ self.C - self.B)
-        return [(Al if prev is None else Al @ prev.T) + lam * Wl
-                for Al, prev, Wl, lam in zip(A, prefixes[:-1], W, self.lambdas)]
+        return _gradient(W, prefixes, prefixes[-1] @ self.C - self.B, self.lambdas)
 
     def hvp(self, W, V):
         """The Hessian-vector product ``∇²F(W)[V]``, as a list of L matrices.
@@ -247,7 +261,7 @@ class Problem:
             dprefixes.append(V[l] @ prefixes[l] + W[l] @ dprefixes[l])
         G = prefixes[-1] @ self.C - self.B
         dG = dprefixes[-1] @ self.C
-        A = self._back(W, G)
+        A = _back(W, G)
         # dA_l, backward: A_{l-1} = W_lᵀ A_l  =>  dA_{l-1} = V_lᵀ A_l + W_lᵀ dA_l
         dA = [dG]
         for Wl, Vl, Al in zip(reversed(W[1:]), reversed(V[1:]), reversed(A[1:])):
