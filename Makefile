@@ -53,3 +53,6 @@ browser:
 
 clean:
 	rm -rf _build
+
+# student-book and assignments
+include classroom.mk

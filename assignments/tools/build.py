@@ -1,0 +1,158 @@
+"""Write the student and autograder versions of every assignment (``make assignments``).
+
+    python assignments/tools/build.py [NAME ...] [--force]
+
+Each master notebook ``assignments/NN_name.ipynb`` becomes the folder ``assignments/dist/NN_name/``:
+
+* ``student/``: the notebook to hand out (no solutions, public tests only) and a copy of ``dlnbook``;
+* ``autograder/``: the solution notebook, every test (hidden ones too), and the Gradescope autograder
+  zip ``NN_name-autograder_<time>.zip`` (which also carries ``dlnbook`` and the requirements).
+
+Otter Assign runs in a staging folder inside ``assignments/dist/`` (the master notebook,
+``defaults.yml``, a copy of the ``dlnbook`` package and a ``requirements.txt`` made from the
+dependencies in ``pyproject.toml``), and checks that the solutions pass every test. Nothing is
+written outside ``assignments/dist/``, temporary files included.
+
+A finished folder is replaced only if it is exactly as this script left it (``.generated.json``
+lists its files and their hashes): a notebook somebody has been working on in it is never
+overwritten. Such an assignment is skipped with a message; ``--force`` replaces it anyway.
+Give assignment names (``01_regularized_loss``) to build only those.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+ASSIGNMENTS = TOOLS.parent
+ROOT = ASSIGNMENTS.parent
+DIST = ASSIGNMENTS / "dist"
+MANIFEST = ".generated.json"
+
+sys.path.insert(0, str(TOOLS))
+from grade import time_limits  # noqa: E402
+
+# Per-cell limit while otter assign runs the solutions through the autograder.
+SELF_CHECK_TIME_LIMIT = 300
+
+
+def masters(names=()):
+    """The master notebooks ``assignments/NN_*.ipynb``, in order (only ``names`` if given)."""
+    found = sorted(ASSIGNMENTS.glob("[0-9][0-9]_*.ipynb"))
+    if names:
+        known = {path.stem: path for path in found}
+        missing = [name for name in names if name not in known]
+        if missing:
+            raise SystemExit(f"no master notebook assignments/<name>.ipynb for {missing}; "
+                             f"the assignments are {sorted(known)}")
+        found = [known[name] for name in names]
+    return found
+
+
+def requirements():
+    """The library's runtime dependencies, from pyproject.toml: what the autograder installs."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return "\n".join(project["dependencies"]) + "\n"
+
+
+def _files(folder):
+    """{relative path: sha256} of the files under ``folder`` (bytecode caches and the manifest aside)."""
+    hashes = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and "__pycache__" not in relative.parts and relative.as_posix() != MANIFEST:
+            hashes[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
+
+
+def changes(folder):
+    """What differs in ``folder`` from what this script wrote there (empty: nothing changed)."""
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return [f"{MANIFEST} is missing, so the folder may hold work that is not ours"]
+    recorded = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    current = _files(folder)
+    return ([f"{path} was added" for path in current.keys() - recorded.keys()]
+            + [f"{path} was removed" for path in recorded.keys() - current.keys()]
+            + [f"{path} was changed" for path in recorded.keys() & current.keys()
+               if recorded[path] != current[path]])
+
+
+def build(master, force=False):
+    """Build one assignment into ``DIST / master.stem``; returns False if it was skipped."""
+    name = master.stem
+    target = DIST / name
+    if target.exists() and not force:
+        changed = changes(target)
+        if changed:
+            print(f"{name}: skipped, assignments/dist/{name} is not as generated "
+                  f"({'; '.join(sorted(changed)[:5])}). Copy any work out of it, then delete it "
+                  f"(or run with --force) to rebuild it.", file=sys.stderr)
+            return False
+
+    DIST.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".stage-{name}-", dir=DIST))
+    saved_tempdir, saved_environ = tempfile.tempdir, os.environ.get("TMPDIR")
+    try:
+        (stage / "tmp").mkdir()
+        tempfile.tempdir = os.environ["TMPDIR"] = str(stage / "tmp")   # otter's temporary files too
+        shutil.copy2(master, stage / master.name)
+        shutil.copy2(ASSIGNMENTS / "defaults.yml", stage / "defaults.yml")
+        shutil.copytree(ROOT / "dlnbook", stage / "dlnbook",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        (stage / "requirements.txt").write_text(requirements(), encoding="utf-8")
+
+        from otter.assign import main as otter_assign
+
+        with time_limits(SELF_CHECK_TIME_LIMIT):
+            otter_assign(str(stage / master.name), str(stage / "out"), no_pdfs=True)
+
+        if target.exists():
+            shutil.rmtree(target)
+        (stage / "out").rename(target)
+        (target / MANIFEST).write_text(json.dumps({"files": _files(target)}, indent=1) + "\n",
+                                       encoding="utf-8")
+        return True
+    finally:
+        tempfile.tempdir = saved_tempdir
+        if saved_environ is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_environ
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="assignments to build (default: all)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace output folders even if they were changed since they were built")
+    args = parser.parse_args(argv)
+
+    failed = []
+    for master in masters(args.names):
+        start = time.perf_counter()
+        try:
+            built = build(master, force=args.force)
+        except Exception as error:   # report it, and go on with the other assignments
+            print(f"{master.stem}: FAILED: {error}", file=sys.stderr)
+            failed.append(master.stem)
+            continue
+        if built:
+            print(f"{master.stem}: built in {time.perf_counter() - start:.0f} s: "
+                  f"assignments/dist/{master.stem}/student and .../autograder")
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
