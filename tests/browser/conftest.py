@@ -107,9 +107,9 @@ def pytest_terminal_summary(terminalreporter):
     if not data:
         return
     terminalreporter.section("rendered site")
-    terminalreporter.write_line(f"{'page':45s} {'weight':>9s} {'frames':>7s} {'axe serious':>12s} "
+    terminalreporter.write_line(f"{'page':45s} {'weight':>9s} {'explorables':>12s} {'axe serious':>12s} "
                                 f"{'axe critical':>13s} {'load s':>7s}")
     for page, row in sorted(data.items()):
         terminalreporter.write_line(
-            f"{page:45s} {row['bytes'] / 1e6:8.2f}M {row['explorables']:7d} {row['axe_serious']:12d} "
+            f"{page:45s} {row['bytes'] / 1e6:8.2f}M {row['explorables']:12d} {row['axe_serious']:12d} "
             f"{row['axe_critical']:13d} {row['seconds']:7.2f}")
