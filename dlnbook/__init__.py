@@ -3,7 +3,8 @@
 The library behind the book. Weights are plain lists ``[W_1, ..., W_L]`` of float64 arrays.
 
 * :class:`Problem`: data, widths and regularization; the loss, gradient, Hessian.
-* :func:`imbalance`: the balancedness matrices that vanish at every critical point.
+* :func:`imbalance`: the balancedness matrices that vanish at every critical point; :func:`norm`: the
+  norm of a list of layers.
 * :mod:`dlnbook.data`: whitened data with planted singular values.
 * :mod:`dlnbook.critical`: the critical points of the whitened problem in closed form, and their kinds.
 * :mod:`dlnbook.errorbound`: the error bound: its condition, the distance to the critical set, κ estimates.
@@ -20,9 +21,9 @@ from .errorbound import (DistanceBracket, ErrorBoundCheck, ErrorBoundEstimate, N
                          distance_to_critical_set, error_bound_holds, error_bound_ratio, estimate_error_bound,
                          normal_hessian)
 from .explore import Explorable, explore
-from .problem import Problem, imbalance
+from .problem import Problem, imbalance, norm
 
-__all__ = ["Problem", "imbalance", "data", "explore", "Explorable",
+__all__ = ["Problem", "imbalance", "norm", "data", "explore", "Explorable",
            "critical", "threshold", "global_threshold", "stationarity_roots", "critical_points", "classify",
            "CriticalPoint", "Classification", "orbit_dimension", "orbit_tangent_basis", "require_whitened",
            "errorbound", "error_bound_holds", "distance_to_critical_set", "error_bound_ratio", "estimate_error_bound",

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
-from .problem import Problem
+from .problem import Problem, norm
 
 #: A problem counts as whitened when every entry of ``X Xᵀ − I`` is at most this in absolute value.
 #: :func:`dlnbook.data.planted` and :meth:`Problem.from_target <dlnbook.Problem.from_target>` give
@@ -675,7 +675,7 @@ def orbit_tangent_basis(problem, W):
     if not vectors:
         return np.zeros((problem.n_params, 0))
     Q, s, _ = np.linalg.svd(np.array(vectors).T, full_matrices=False)
-    size = float(np.sqrt(sum(np.sum(w * w) for w in W)))
+    size = norm(W)
     return Q[:, s > 1e-9 * max(size, np.finfo(float).tiny)]
 
 
@@ -783,7 +783,7 @@ def classify(problem, W):
     G = problem.grad(W)
     penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W)]
     size = sum(np.linalg.norm(g - p) + np.linalg.norm(p) for g, p in zip(G, penalty))
-    gnorm = float(np.sqrt(sum(np.sum(g * g) for g in G)))
+    gnorm = norm(G)
     if gnorm > CRITICAL_RTOL * size:
         raise ValueError(f"W is not a critical point: ‖∇F(W)‖ = {gnorm:.3g}, more than CRITICAL_RTOL = "
                          f"{CRITICAL_RTOL:g} times the size of its terms ({size:.3g})")

@@ -37,6 +37,7 @@ import numpy as np
 
 from . import _checks, critical
 from .critical import CriticalPoint, orbit_tangent_basis, require_whitened
+from .problem import norm
 
 #: A singular value ``y`` of Ȳ counts as equal to τ_L when ``|y − τ_L| ≤ THRESHOLD_RTOL · τ_L``
 #: (the tolerance :mod:`dlnbook.critical` uses for the double root of equation (2)).
@@ -129,10 +130,6 @@ class DistanceBracket(NamedTuple):
     witness: CriticalPoint
 
 
-def _norm(W):
-    return float(np.sqrt(sum(np.sum(w * w) for w in W)))
-
-
 def _polar(M):
     """The orthogonal O maximizing ⟨O, M⟩ = tr(Oᵀ M) (orthogonal Procrustes): U Vᵀ for M = U S Vᵀ."""
     if M.shape == (1, 1):                                  # a sign (1 when M = 0)
@@ -196,7 +193,7 @@ def _align(problem, spectrum, W, C, max_sweeps):
     """
     L, dims = problem.L, problem.dims
     U, V = spectrum.U, spectrum.Vt.T
-    scale = _norm(W) * _norm(C) + np.finfo(float).tiny
+    scale = norm(W) * norm(C) + np.finfo(float).tiny
     P_hat = U.T @ problem.product(W) @ V
     from_product = []
     for start, stop in spectrum.groups:
@@ -227,7 +224,7 @@ def _align(problem, spectrum, W, C, max_sweeps):
             if done:
                 break
         element = [R[l] @ C[l - 1] @ R[l - 1].T for l in range(1, L + 1)]
-        distance = _norm([a - b for a, b in zip(W, element)])
+        distance = norm([a - b for a, b in zip(W, element)])
         if best is None or distance < best[0]:
             best = (distance, element)
     return best
@@ -324,10 +321,6 @@ class RatioBracket(NamedTuple):
     gradient_norm: float
 
 
-def _gradient_norm(problem, W):
-    return _norm(problem.grad(W))
-
-
 def error_bound_ratio(problem, W, **options):
     """The ratio ``dist(W, 𝒲*) / ‖∇F(W)‖``, bracketed (Chapter 3).
 
@@ -365,7 +358,7 @@ def error_bound_ratio(problem, W, **options):
     """
     require_whitened(problem)
     W = problem.check_weights(W)
-    gradient_norm = _gradient_norm(problem, W)
+    gradient_norm = problem.grad_norm(W)
     if gradient_norm == 0.0:
         raise ValueError("W is a critical point (∇F(W) = 0): the ratio dist / ‖∇F‖ is undefined there; "
                          "evaluate it at points near W instead (see estimate_error_bound)")
@@ -570,8 +563,8 @@ def estimate_error_bound(problem, W_bar, radii, directions=8, seed=None, max_wor
     G = problem.grad(W_bar)
     penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W_bar)]
     size = sum(np.linalg.norm(g - p) + np.linalg.norm(p) for g, p in zip(G, penalty))
-    if _norm(G) > CRITICAL_RTOL * size:
-        raise ValueError(f"W_bar is not a critical point: ‖∇F(W_bar)‖ = {_norm(G):.3g}, more than "
+    if norm(G) > CRITICAL_RTOL * size:
+        raise ValueError(f"W_bar is not a critical point: ‖∇F(W_bar)‖ = {norm(G):.3g}, more than "
                          f"CRITICAL_RTOL = {CRITICAL_RTOL:g} times the size of its terms ({size:.3g})")
     rng = np.random.default_rng(seed)
     random = rng.normal(size=(int(directions), problem.n_params))

@@ -38,6 +38,16 @@ def _gradient(W, prefixes, G, lambdas):
             for Al, prev, Wl, lam in zip(_back(W, G), prefixes[:-1], W, lambdas)]
 
 
+def norm(W):
+    """The norm of a list of layers, ``‖W‖ = (Σ_l ‖W_l‖_F²)^{1/2}``: distances in the book use it.
+
+    >>> import numpy as np
+    >>> norm([np.ones((2, 2)), np.zeros((1, 2))])
+    2.0
+    """
+    return float(np.sqrt(sum(np.sum(np.square(Wl)) for Wl in W)))
+
+
 class Problem:
     """A regularized deep linear network problem.
 
@@ -245,6 +255,10 @@ class Problem:
         W = self.check_weights(W)
         prefixes = self._prefixes(W)
         return _gradient(W, prefixes, prefixes[-1] @ self.C - self.B, self.lambdas)
+
+    def grad_norm(self, W):
+        """``‖∇F(W)‖``, the norm (:func:`norm`) of the gradient."""
+        return norm(self.grad(W))
 
     def hvp(self, W, V):
         """The Hessian-vector product ``∇²F(W)[V]``, as a list of L matrices.
