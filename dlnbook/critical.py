@@ -853,8 +853,6 @@ def plot_bifurcation(L, lam, y_max=3.0, ax=None, n=600):
     TypeError, ValueError
         On invalid ``L``, ``lam``, ``y_max``, ``n`` or ``ax``.
     """
-    import matplotlib.pyplot as plt
-
     L = _depth(L)
     Lam = _product(L, lam)
     y_max = _checks.positive_real("y_max", y_max)

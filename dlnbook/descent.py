@@ -35,7 +35,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from . import _checks
-from .problem import Problem, _gradient, _t
+from .problem import Problem, _gradient
 
 #: A constant-step run is declared diverged when ``F(W_k) > DIVERGENCE_FACTOR · F(W_0)`` (or is not finite).
 DIVERGENCE_FACTOR = 100.0
@@ -525,7 +525,7 @@ def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_
         F, prefixes, G = _state(W, C, B, half_yy, lambdas)
         grads = _gradient(W, prefixes, G, lambdas)
         gnorm = math.sqrt(_sq_norm(grads))
-        F0, limit = float(F), DIVERGENCE_FACTOR * float(F)
+        limit = DIVERGENCE_FACTOR * float(F)
         its, losses, gnorms = [0], [float(F)], [gnorm]
         if callback is not None:
             callback(0, W)

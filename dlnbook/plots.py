@@ -9,7 +9,6 @@
 This module needs matplotlib; the rest of ``dlnbook`` needs only numpy.
 """
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.lines import Line2D

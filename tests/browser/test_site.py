@@ -8,7 +8,6 @@ explorable control changes the displayed figure, and accessibility checked with 
 import time
 from pathlib import Path
 
-import pytest
 
 AXE = Path(__file__).with_name("axe.min.js")
 
