@@ -14,15 +14,23 @@ export MPLBACKEND := agg
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 PORT ?= 8000
 
-.PHONY: book serve test notebooks clean venv browser
+.PHONY: book serve test notebooks clean venv browser lab
 
-venv: $(VENV)/.installed
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+venv: $(VENV)/.installed $(LAB_SETTINGS)
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
+
+# JupyterLab from the venv saves widget state with the notebook: a reopened chapter shows its explorable
+# figures before any cell runs.
+$(LAB_SETTINGS): | $(VENV)/.installed
+	mkdir -p $(dir $@)
+	echo '{"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}' > $@
 
 book: venv
 	$(BIN)/jupyter-book build --all -W -n --keep-going .
@@ -32,9 +40,16 @@ serve: book
 	@echo "Serving the book at http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
-# Re-execute every chapter in place (outputs and widget state are stored in the notebook).
+# Re-execute every chapter in place (outputs and widget state are stored in the notebook), after
+# bringing its header cells (macros, install lines) up to date with _config.yml.
 notebooks: venv
+	$(BIN)/python _ext/notebook_header.py
 	$(BIN)/jupyter execute --inplace --timeout=1200 --kernel_name=python3 $(NOTEBOOKS)
+
+# JupyterLab from the venv (MyST rendering, widget state saved with the notebook); --allow-root because
+# containers and CI run as root. `make lab LAB_ARGS="--port 8890"` passes options on.
+lab: venv
+	$(BIN)/jupyter lab --allow-root $(LAB_ARGS)
 
 # Unit/property tests and every notebook (nbval), the warning-free build, then the built site in
 # headless Chromium. As root (CI), a missing browser is installed and the browser tests must run.

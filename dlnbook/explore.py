@@ -1,68 +1,98 @@
 """Explorable figures: one cell that works live, in the static book, and in print.
 
-:func:`explore` draws a figure for every combination of a few parameter values; displayed, it is one
-output that carries four renderings:
+:func:`explore` draws a figure for every combination of a few parameter values, once, when the cell
+runs. Displayed, it is one output that carries four renderings of those same frames:
 
-* ``application/vnd.jupyter.widget-view+json``: ipywidgets controls that re-run the drawing function
-  (JupyterLab / Jupyter with a kernel);
-* ``text/html``: the precomputed frames with plain HTML range inputs, switched client-side by
-  ``_assets/explore.js``, which the book ships (the rendered site has no kernel);
-* ``image/png``: the default frame (print, and any viewer without HTML);
+* ``application/vnd.jupyter.widget-view+json``: ipywidgets controls that switch between the frames
+  (JupyterLab / Jupyter with a kernel); a move only sends the chosen frame, so the figure follows the
+  keyboard or the mouse without waiting for a redraw;
+* ``text/html``: the frames with plain HTML range inputs, built and switched by ``_assets/explore.js``,
+  which the book ships (the rendered site has no kernel); without that script (a notebook that has not
+  run yet) it shows the starting frame and says how to make the controls live;
+* ``image/png``: the starting frame (print, and any viewer without HTML);
 * ``text/plain``: a one-line summary of the controls (what the notebook tests compare).
 
-The frames are embedded as base64 PNG; keep grids small (the total is limited by ``max_frames``).
+Every frame is drawn at twice its displayed size, for high-density screens, with the same text sizes
+wherever it is shown. The frames are embedded as base64 PNG; keep grids small (``max_frames``).
 """
 
 import base64
 import html
+import inspect
 import io
 import itertools
 import json
-from numbers import Real
+import math
+import time
+from numbers import Integral, Real
 
-import matplotlib.pyplot as plt
 import numpy as np
-import PIL.Image
-from matplotlib.figure import Figure
 
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+#: CSS pixels per inch of figure: a figure ``figsize`` inches wide is shown ``96 * figsize[0]`` pixels wide.
+DISPLAY_DPI = 96
+#: Frames are drawn with this many pixels per displayed pixel (sharp on high-density screens).
+PIXEL_RATIO = 2
+#: Text sizes of every frame, in points (at DISPLAY_DPI a point is 4/3 of a CSS pixel): the smallest,
+#: 11 pt, is 14.7 CSS pixels, no smaller than the book's caption text (14.4 px).
+STYLE = {"font.size": 12.0, "axes.titlesize": 12.0, "axes.labelsize": 12.0, "xtick.labelsize": 11.0,
+         "ytick.labelsize": 11.0, "legend.fontsize": 11.0, "legend.title_fontsize": 11.0,
+         "figure.titlesize": 12.5, "lines.linewidth": 1.8}
+
+HINT = "Run this cell in Jupyter to make the controls live."
 
 
 def _format(value):
     return f"{value:g}" if isinstance(value, Real) and not isinstance(value, bool) else str(value)
 
 
-def _is_uniform_numeric(values):
-    if len(values) < 2 or not all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
-        return False
-    gaps = np.diff(np.asarray(values, dtype=float))
-    return bool(np.all(gaps > 0) and np.allclose(gaps, gaps[0], rtol=1e-9, atol=0))
+def _is_number(value):
+    return isinstance(value, Real) and not isinstance(value, bool)
 
 
-def render_png(draw, params, figsize, dpi):
-    """PNG bytes of the figure that ``draw(**params)`` makes on a fresh figure.
+def _kind(values):
+    """How a control shows its values: 'int' slider, 'float' slider, or 'select' (exactly the listed ones)."""
+    if len(values) >= 2 and all(_is_number(v) for v in values):
+        gaps = np.diff(np.asarray(values, dtype=float))
+        if np.all(gaps > 0) and np.allclose(gaps, gaps[0], rtol=1e-9, atol=0):
+            return "int" if all(isinstance(v, Integral) for v in values) else "float"
+    return "select"
 
-    The image is reduced to a 256-colour palette: plots have few colours, and the page embeds every
-    frame, so this makes them about four times lighter with no visible change.
-    """
-    fig = plt.figure(figsize=figsize)
-    try:
-        result = draw(**params)
-        fig = result if isinstance(result, Figure) else plt.gcf()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi)
-    finally:
-        plt.close("all")
-    buffer.seek(0)
-    palette = PIL.Image.open(buffer).convert("RGB").quantize(colors=256, method=PIL.Image.Quantize.FASTOCTREE)
-    out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+
+def _decimals(values):
+    """The fewest decimals that print every value of an evenly spaced float grid exactly as ``:g`` does."""
+    for digits in range(0, 7):
+        if all(math.isclose(round(v, digits), v, rel_tol=0, abs_tol=1e-12) for v in values):
+            return digits
+    return 6
+
+
+def _check_positive(name, value, kind):
+    if not isinstance(value, kind) or isinstance(value, bool) or not value > 0 or not math.isfinite(value):
+        expected = "a positive integer" if kind is Integral else "a positive finite number"
+        raise (TypeError if not isinstance(value, kind) or isinstance(value, bool) else ValueError)(
+            f"{name} must be {expected}, got {value!r}")
+
+
+def _check_options(draw, controls, alt, default, labels, figsize, dpi, max_frames):
+    if not callable(draw):
+        raise TypeError(f"draw must be a function draw(**params), got {type(draw).__name__}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must be a non-empty description of the figure (what to see as the controls move)")
+    if (not isinstance(figsize, (tuple, list)) or len(figsize) != 2
+            or not all(_is_number(v) and math.isfinite(v) and v > 0 for v in figsize)):
+        raise ValueError(f"figsize must be (width, height) in inches, two positive numbers, got {figsize!r}")
+    _check_positive("dpi", dpi, Integral)
+    _check_positive("max_frames", max_frames, Integral)
+    for name, option in (("default", default), ("labels", labels)):
+        if option is not None and not isinstance(option, dict):
+            raise TypeError(f"{name} must be a dict keyed by control name, got {type(option).__name__}")
+    if not isinstance(controls, dict) or not controls:
+        raise TypeError("controls must be a non-empty dict mapping each parameter name to a sequence of values")
 
 
 def _check_controls(controls, default, labels, max_frames):
-    if not isinstance(controls, dict) or not controls:
-        raise TypeError("controls must be a non-empty dict mapping each parameter name to a sequence of values")
     grids = {}
     for name, values in controls.items():
         if not isinstance(name, str) or not name.isidentifier():
@@ -70,7 +100,9 @@ def _check_controls(controls, default, labels, max_frames):
         if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) == 0:
             raise ValueError(f"controls[{name!r}] must be a non-empty sequence of values, got {values!r}")
         grids[name] = list(values.tolist() if isinstance(values, np.ndarray) else values)
-    n_frames = int(np.prod([len(v) for v in grids.values()]))
+        if len({_format(v) for v in grids[name]}) != len(grids[name]):
+            raise ValueError(f"controls[{name!r}] repeats a value: {grids[name]!r}")
+    n_frames = math.prod(len(v) for v in grids.values())
     if n_frames > max_frames:
         raise ValueError(f"controls give {n_frames} frames, more than max_frames={max_frames}; "
                          f"use fewer values per control (each frame is an image in the page)")
@@ -88,10 +120,53 @@ def _check_controls(controls, default, labels, max_frames):
         else:
             start[name] = (len(values) - 1) // 2
     labels = dict(labels or {})
-    for name in labels:
+    for name, label in labels.items():
         if name not in grids:
             raise ValueError(f"labels names {name!r}, which is not a control ({', '.join(grids)})")
+        if not isinstance(label, str) or not label.strip():
+            raise ValueError(f"labels[{name!r}] must be a non-empty string, got {label!r}")
     return grids, start, {name: labels.get(name, name) for name in grids}
+
+
+def _check_signature(draw, names):
+    """The controls must be exactly what ``draw`` can be called with: caught now, not at the first move."""
+    try:
+        signature = inspect.signature(draw)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(**{name: None for name in names})
+    except TypeError as error:
+        raise ValueError(f"draw{signature} cannot be called with the controls ({', '.join(names)}): {error}") from None
+
+
+def render_png(draw, params, figsize, dpi):
+    """PNG bytes of the figure that ``draw(**params)`` makes on a fresh figure of ``figsize`` inches.
+
+    The frame is drawn in the book's figure style (:data:`STYLE`) and reduced to a 256-colour palette:
+    plots have few colours, and the page embeds every frame, so this makes them about four times
+    lighter with no visible change.
+    """
+    import matplotlib.pyplot as plt
+    import PIL.Image
+    from matplotlib.figure import Figure
+
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=figsize)
+        try:
+            result = draw(**params)
+            fig = result if isinstance(result, Figure) else plt.gcf()
+            if tuple(fig.get_size_inches()) != tuple(figsize):
+                fig.set_size_inches(figsize)  # same size in every frame: the figure must not jump
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=dpi)
+        finally:
+            plt.close("all")
+    buffer.seek(0)
+    palette = PIL.Image.open(buffer).convert("RGB").quantize(colors=256, method=PIL.Image.Quantize.FASTOCTREE)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 class Explorable:
@@ -107,21 +182,35 @@ class Explorable:
         Parameter name → index of its starting value.
     frames : list of bytes
         One PNG per combination of values, in C order over ``names``.
+    frame_seconds : list of float
+        How long drawing and encoding each frame took.
+    draw, figsize, dpi
+        The drawing function and the size and resolution of its frames.
+    width : int
+        Displayed width of the figure in CSS pixels (the frames have ``PIXEL_RATIO`` times as many).
     alt : str
         The alternative text of the figure.
     """
 
-    def __init__(self, draw, controls, *, alt, default=None, labels=None, figsize=(6.0, 4.5), dpi=72,
-                 max_frames=200):
-        if not callable(draw):
-            raise TypeError(f"draw must be a function draw(**params), got {type(draw).__name__}")
-        if not isinstance(alt, str) or not alt.strip():
-            raise ValueError("alt must be a non-empty description of the figure (what to see as the controls move)")
+    def __init__(self, draw, controls, *, alt, default=None, labels=None, figsize=(7.0, 4.2),
+                 dpi=DISPLAY_DPI * PIXEL_RATIO, max_frames=200):
+        _check_options(draw, controls, alt, default, labels, figsize, dpi, max_frames)
         self.grids, self.start, self.labels = _check_controls(controls, default, labels, max_frames)
         self.names = list(self.grids)
-        self.alt, self._draw, self._figsize = alt, draw, figsize
-        self.frames = [render_png(draw, dict(zip(self.names, combo)), figsize, dpi)
-                       for combo in itertools.product(*self.grids.values())]
+        _check_signature(draw, self.names)
+        self.alt, self.draw, self.figsize, self.dpi = alt, draw, tuple(figsize), dpi
+        self.width = round(figsize[0] * DISPLAY_DPI)
+        self.frames, self.frame_seconds = [], []
+        for combo in itertools.product(*self.grids.values()):
+            params = dict(zip(self.names, combo))
+            began = time.perf_counter()
+            try:
+                self.frames.append(render_png(draw, params, self.figsize, dpi))
+            except Exception as error:
+                call = ", ".join(f"{k}={v!r}" for k, v in params.items())
+                raise ValueError(f"draw({call}) failed while drawing the frames: {type(error).__name__}: {error}; "
+                                 f"check the values in controls") from error
+            self.frame_seconds.append(time.perf_counter() - began)
 
     def index(self, **positions):
         """The frame number for the given value indices (missing ones at their start)."""
@@ -131,79 +220,87 @@ class Explorable:
         indices = [positions.get(n, self.start[n]) for n in self.names]
         return int(np.ravel_multi_index(indices, [len(self.grids[n]) for n in self.names]))
 
+    def _summary(self):
+        return ", ".join(f"{self.labels[n]} ∈ {{{', '.join(_format(v) for v in self.grids[n])}}}" for n in self.names)
+
     def __repr__(self):
-        summary = ", ".join(f"{self.labels[n]} ∈ {{{', '.join(_format(v) for v in self.grids[n])}}}"
-                            for n in self.names)
-        return f"Explorable figure, {len(self.frames)} frames: {summary}"
+        return f"Explorable figure, {len(self.frames)} frames: {self._summary()}"
 
     def html(self):
-        """The static rendering: every frame, and range inputs that ``explore.js`` wires up."""
-        data = {"sizes": [len(self.grids[n]) for n in self.names],
+        """The static rendering: the starting frame, and the data ``explore.js`` builds the controls from."""
+        data = {"labels": [self.labels[n] for n in self.names],
+                "sizes": [len(self.grids[n]) for n in self.names],
                 "values": [[_format(v) for v in self.grids[n]] for n in self.names],
+                "start": [self.start[n] for n in self.names],
                 "frames": [base64.b64encode(f).decode("ascii") for f in self.frames]}
-        rows = []
-        for name, size, values in zip(self.names, data["sizes"], data["values"]):
-            label, value = html.escape(self.labels[name]), html.escape(values[self.start[name]])
-            rows.append(  # disabled until explore.js runs, so a page without it shows no dead controls
-                f'<label class="dlnbook-explore-control">{label} '
-                f'<input type="range" min="0" max="{size - 1}" step="1" value="{self.start[name]}" '
-                f'aria-label="{label}" aria-valuetext="{value}" disabled><output>{value}</output></label>')
         payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
         return ('<div class="dlnbook-explore">'
-                f'<div class="dlnbook-explore-controls">{"".join(rows)}</div>'
-                f'<img src="data:image/png;base64,{data["frames"][self.index()]}" alt="{html.escape(self.alt)}">'
+                f'<img src="data:image/png;base64,{data["frames"][self.index()]}" width="{self.width}" '
+                f'alt="{html.escape(self.alt)}">'
+                f'<p class="dlnbook-explore-note">Explorable figure: {html.escape(self._summary())}. {HINT}</p>'
                 f'<script type="application/json">{payload}</script>'
                 '</div>')
 
     def widget(self):
-        """The live rendering: ipywidgets controls that re-run the drawing function.
+        """The live rendering: ipywidgets controls that switch between the frames.
 
-        Evenly spaced numeric values get a slider four times finer than the precomputed grid.
+        Integers get an integer slider, evenly spaced numbers a float slider, anything else a selection
+        slider over exactly the listed values; every control stops only at the values that were drawn.
         """
         import ipywidgets as widgets
-        from IPython.display import Image
 
-        sliders = {}
+        controls = {}
         for name, values in self.grids.items():
             common = {"description": self.labels[name], "style": {"description_width": "initial"},
-                      "continuous_update": False}
-            if _is_uniform_numeric(values):
-                sliders[name] = widgets.FloatSlider(value=values[self.start[name]], min=values[0],
-                                                    max=values[-1], step=(values[1] - values[0]) / 4, **common)
+                      "continuous_update": True, "layout": widgets.Layout(width="max-content", min_width="22em")}
+            kind, value = _kind(values), values[self.start[name]]
+            if kind == "int":
+                controls[name] = widgets.IntSlider(value=value, min=values[0], max=values[-1],
+                                                   step=values[1] - values[0], **common)
+            elif kind == "float":
+                controls[name] = widgets.FloatSlider(value=value, min=values[0], max=values[-1],
+                                                     step=(values[-1] - values[0]) / (len(values) - 1),
+                                                     readout_format=f".{_decimals(values)}f", **common)
             else:
-                sliders[name] = widgets.SelectionSlider(options=[(_format(v), v) for v in values],
-                                                        value=values[self.start[name]], **common)
+                controls[name] = widgets.SelectionSlider(options=[(_format(v), v) for v in values], value=value,
+                                                         **common)
+        note = widgets.HTML(f"<small>Each control stops at the values drawn when the cell ran: "
+                            f"{html.escape(self._summary())}.</small>")
+        image = widgets.Image(value=self.frames[self.index()], format="png",
+                              layout=widgets.Layout(width=f"{self.width}px", max_width="100%", height="auto"))
 
-        # The start frame is already drawn: show it, so building the widget draws nothing.
-        output = widgets.Output()
-        output.append_display_data(Image(self.frames[self.index()]))
+        def position(name):
+            value = controls[name].value
+            return int(np.argmin([abs(v - value) if _is_number(v) else v != value for v in self.grids[name]]))
 
-        def redraw(change):
-            with output:
-                output.clear_output(wait=True)
-                plt.figure(figsize=self._figsize)
-                self._draw(**{name: slider.value for name, slider in sliders.items()})
-                plt.show()
+        def show(change):
+            image.value = self.frames[self.index(**{name: position(name) for name in self.names})]
 
-        for slider in sliders.values():
-            slider.observe(redraw, names="value")
-        return widgets.VBox([*sliders.values(), output])
+        for control in controls.values():
+            control.observe(show, names="value")
+        box = widgets.VBox([widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
+                            note, image])
+        box.add_class("dlnbook-explore-live")
+        return box
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {
+        data = {
             "text/plain": repr(self),
             "text/html": self.html(),
             "image/png": base64.b64encode(self.frames[self.index()]).decode("ascii"),
             _WIDGET_MIME: self.widget()._repr_mimebundle_()[_WIDGET_MIME],
         }
+        return data, {"image/png": {"width": self.width}}
 
 
-def explore(draw, controls, *, alt, default=None, labels=None, figsize=(6.0, 4.5), dpi=72, max_frames=200):
+def explore(draw, controls, *, alt, default=None, labels=None, figsize=(7.0, 4.2), dpi=DISPLAY_DPI * PIXEL_RATIO,
+            max_frames=200):
     """An explorable figure: controls that switch the figure ``draw(**params)``.
 
-    Make it the last expression of a cell. In Jupyter with a kernel the controls re-run ``draw``;
-    in the rendered book (no kernel) they switch between frames precomputed for every combination of
-    the control values; in print the starting frame is shown.
+    Make it the last expression of a cell. Every frame is drawn when the cell runs: a mistake in the
+    controls (a value ``draw`` cannot take) fails here, with the values that failed. In Jupyter with a
+    kernel the controls switch between the frames at once; in the rendered book (no kernel) the page
+    does the same with its own copy of the frames; in print the starting frame is shown.
 
     Parameters
     ----------
@@ -212,7 +309,8 @@ def explore(draw, controls, *, alt, default=None, labels=None, figsize=(6.0, 4.5
         not call ``plt.show()``.
     controls : dict
         Parameter name → sequence of values, one control each. A frame is drawn for every
-        combination; evenly spaced numbers get a finer slider in the live view.
+        combination, and each control stops exactly at its values: integers get an integer slider,
+        evenly spaced numbers a float slider, anything else a selection slider.
     alt : str
         Alternative text: what the figure shows and what to look for as the controls move.
     default : dict, optional
@@ -220,9 +318,10 @@ def explore(draw, controls, *, alt, default=None, labels=None, figsize=(6.0, 4.5
     labels : dict, optional
         Display label of some controls (for example ``{"lam": "λ"}``).
     figsize : tuple of float
-        Figure size in inches.
+        Figure size in inches; it is shown ``96 * figsize[0]`` CSS pixels wide. The book's text column
+        is about 690 pixels wide: at most 7 inches keeps the text at its size.
     dpi : int
-        Resolution of the frames; the page embeds every frame, so keep it modest.
+        Resolution of the frames; the default draws them at twice their displayed size.
     max_frames : int
         Refuse larger grids, to keep pages light.
 
@@ -233,8 +332,11 @@ def explore(draw, controls, *, alt, default=None, labels=None, figsize=(6.0, 4.5
 
     Raises
     ------
-    TypeError, ValueError
-        On a malformed ``controls``, ``default`` or ``labels``, or an empty ``alt``.
+    TypeError
+        If ``draw`` is not callable, or ``controls``, ``default`` or ``labels`` is not a dict.
+    ValueError
+        On a malformed control, default, label, ``figsize``, ``dpi`` or ``max_frames``, an empty
+        ``alt``, controls that ``draw`` does not take, or a frame that ``draw`` fails to draw.
 
     Examples
     --------

@@ -13,6 +13,7 @@ import PIL.Image  # noqa: E402
 import pytest  # noqa: E402
 
 from dlnbook import explore  # noqa: E402
+from dlnbook.explore import STYLE  # noqa: E402
 
 
 def paint(a, b):
@@ -40,29 +41,50 @@ def test_start_defaults_to_the_middle_or_the_given_value():
 
 
 def test_renderings():
-    fig = explore(paint, {"a": [1, 2, 3], "b": [0.0, 1.0]}, alt="the colour", labels={"a": "α"})
-    bundle = fig._repr_mimebundle_()
+    fig = explore(paint, {"a": [1, 2, 3], "b": [0.0, 1.0]}, alt="the colour", labels={"a": "α"}, figsize=(3.0, 2.0))
+    bundle, metadata = fig._repr_mimebundle_()
     assert bundle["text/plain"] == "Explorable figure, 6 frames: α ∈ {1, 2, 3}, b ∈ {0, 1}"
     assert set(bundle) == {"text/plain", "text/html", "image/png", "application/vnd.jupyter.widget-view+json"}
     page = bundle["text/html"]
-    assert page.count('type="range"') == 2 and 'alt="the colour"' in page
+    # no controls until explore.js builds them: a viewer without it shows the figure and how to go live
+    assert "<input" not in page and 'alt="the colour"' in page and "Run this cell" in page
     data = json.loads(re.search(r'<script type="application/json">(.*)</script>', page).group(1))
     assert data["sizes"] == [3, 2] and data["values"] == [["1", "2", "3"], ["0", "1"]]
+    assert data["labels"] == ["α", "b"] and data["start"] == [1, 0]
     assert len(data["frames"]) == 6
     assert bundle["image/png"] == data["frames"][fig.index()]
+    # shown 96 px per inch, drawn at twice that: the same size live, on the site and in print
+    assert fig.width == 288 and metadata == {"image/png": {"width": 288}} and 'width="288"' in page
+    sizes = {PIL.Image.open(io.BytesIO(frame)).size for frame in fig.frames}
+    assert sizes == {(576, 384)}
 
 
-def test_live_widget_has_one_control_per_parameter():
+def test_frames_are_drawn_in_the_book_style_at_their_size():
+    seen = []
+
+    def draw(a):
+        seen.append((plt.rcParams["legend.fontsize"], tuple(plt.gcf().get_size_inches())))
+        plt.gcf().set_size_inches(9, 9)  # a drawing that resizes its figure must not change the frame size
+
+    fig = explore(draw, {"a": [1, 2]}, alt="a figure", figsize=(4.0, 3.0))
+    assert seen == [(STYLE["legend.fontsize"], (4.0, 3.0))] * 2
+    assert {PIL.Image.open(io.BytesIO(f)).size for f in fig.frames} == {(768, 576)}
+    assert min(v for k, v in STYLE.items() if k.endswith("size")) * 96 / 72 >= 14.4  # the theme's caption text
+
+
+def test_live_controls_fit_their_values():
     import ipywidgets
 
-    fig = explore(paint, {"a": [1, 2, 3], "b": [0.0, 0.3, 1.0]}, alt="colours")
-    box = fig.widget()
-    sliders = box.children[:-1]
-    assert isinstance(sliders[0], ipywidgets.FloatSlider) and sliders[0].step == pytest.approx(0.25)
-    assert isinstance(sliders[1], ipywidgets.SelectionSlider)  # uneven values: exactly those
+    fig = explore(lambda a, b, c, d: None, {"a": [1, 2, 3], "b": [0.01, 0.03, 0.05], "c": [0.0, 0.3, 1.0],
+                                             "d": ["x", "y"]}, alt="a figure")
+    a, b, c, d = fig.widget().children[0].children
+    assert isinstance(a, ipywidgets.IntSlider) and (a.min, a.max, a.step, a.value) == (1, 3, 1, 2)
+    assert isinstance(b, ipywidgets.FloatSlider) and b.step == pytest.approx(0.02) and b.readout_format == ".2f"
+    assert isinstance(c, ipywidgets.SelectionSlider) and c.options == (("0", 0.0), ("0.3", 0.3), ("1", 1.0))
+    assert isinstance(d, ipywidgets.SelectionSlider)
 
 
-def test_live_widget_redraws_when_a_control_moves():
+def test_live_controls_switch_frames_without_redrawing():
     calls = []
 
     def record(a, b):
@@ -70,13 +92,25 @@ def test_live_widget_redraws_when_a_control_moves():
         paint(a, b)
 
     fig = explore(record, {"a": [1, 2, 3], "b": [0.0, 0.3, 1.0]}, alt="colours")
-    calls.clear()
+    assert len(calls) == 9
     box = fig.widget()
-    assert calls == [], "building the widget must not redraw: it shows the precomputed start frame"
-    box.children[0].value = 2.75
-    box.children[1].value = 1.0
-    assert calls == [(2.75, 0.3), (2.75, 1.0)]
-    plt.close("all")
+    (a, b), image = box.children[0].children, box.children[-1]
+    assert image.value == fig.frames[fig.index()]
+    a.value, b.value = 3, 1.0
+    assert image.value == fig.frames[fig.index(a=2, b=2)]
+    assert len(calls) == 9, "a move shows a precomputed frame: nothing is redrawn"
+    assert plt.get_fignums() == []
+
+
+def test_a_control_the_drawing_cannot_take_fails_when_explore_is_called():
+    def draw(L):
+        plt.plot(range(L))  # needs an integer depth
+
+    with pytest.raises(ValueError, match=r"draw\(L=2.5\) failed .*TypeError"):
+        explore(draw, {"L": [2, 2.5, 3]}, alt="a figure")
+    with pytest.raises(ValueError, match=r"cannot be called with the controls \(M\)"):
+        explore(draw, {"M": [2, 3]}, alt="a figure")
+    assert plt.get_fignums() == []
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
@@ -88,11 +122,19 @@ def test_live_widget_redraws_when_a_control_moves():
     ({"controls": {"a": [1, 2]}, "default": {"c": 1}}, ValueError, "default names 'c'"),
     ({"controls": {"a": [1, 2]}, "labels": {"c": "γ"}}, ValueError, "labels names 'c'"),
     ({"controls": {"a": [1, 2]}, "alt": ""}, ValueError, "alt"),
+    ({"controls": {"a": [1, 1.0]}}, ValueError, "repeats"),
+    ({"controls": {"a": [1, 2]}, "default": [1]}, TypeError, "default must be a dict"),
+    ({"controls": {"a": [1, 2]}, "labels": {"a": 3}}, ValueError, r"labels\['a'\]"),
+    ({"controls": {"a": [1, 2]}, "figsize": (0, 3)}, ValueError, "figsize"),
+    ({"controls": {"a": [1, 2]}, "figsize": 5}, ValueError, "figsize"),
+    ({"controls": {"a": [1, 2]}, "dpi": 100.5}, TypeError, "dpi"),
+    ({"controls": {"a": [1, 2]}, "dpi": 0}, ValueError, "dpi"),
+    ({"controls": {"a": [1, 2]}, "max_frames": True}, TypeError, "max_frames"),
 ])
 def test_bad_input(kwargs, error, match):
     kwargs = {"alt": "a figure", **kwargs}
     with pytest.raises(error, match=match):
-        explore(lambda **p: None, **kwargs)
+        explore(lambda a=None: None, **kwargs)
 
 
 def test_draw_must_be_callable():

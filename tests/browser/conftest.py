@@ -10,6 +10,7 @@ import http.server
 import json
 import os
 import shutil
+import statistics
 import tempfile
 import threading
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "_build" / "html"
 REPORT = ROOT / "_build" / "site-report.json"
+LAB_REPORT = ROOT / "_build" / "lab-report.json"  # written by test_lab.py
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 # flags that keep Chromium from reaching for the network on its own
@@ -101,6 +103,11 @@ def report():
 
 
 def pytest_terminal_summary(terminalreporter):
+    if LAB_REPORT.is_file():
+        terminalreporter.section("live explorables in JupyterLab: key press to new figure, ms")
+        for name, moves in json.loads(LAB_REPORT.read_text()).items():
+            terminalreporter.write_line(f"{name:42s} moves {len(moves):3d}  median {statistics.median(moves):7.1f}"
+                                        f"  worst {max(moves):7.1f}")
     if not REPORT.is_file():
         return
     data = json.loads(REPORT.read_text())

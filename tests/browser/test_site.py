@@ -2,7 +2,8 @@
 
 For every page: no failed request (anything not served by the book itself is blocked and counted),
 no JavaScript console error, math typeset by the site's own MathJax, every image loaded, every
-explorable control changes the displayed figure, and accessibility checked with axe-core.
+explorable control changes the displayed figure (drawn for high-density screens, at a constant size,
+with text no smaller than the page's captions), pages under 5 MB, and accessibility checked with axe-core.
 """
 
 import time
@@ -82,6 +83,11 @@ def check_explorables(page):
         image = root.locator("img")
         inputs = root.locator("input[type=range]")
         assert inputs.count() > 0, f"explorable {i} has no controls"
+        # drawn for high-density screens, and shown at its nominal width: its text keeps its size
+        natural, shown = image.evaluate("img => [img.naturalWidth, img.clientWidth]")
+        assert natural >= 2 * shown, f"explorable {i}: {natural} px drawn for {shown} px shown"
+        assert shown == int(image.get_attribute("width")), f"explorable {i} is squeezed to {shown} px"
+        sizes = {image.evaluate("img => [img.naturalWidth, img.naturalHeight]")[1]}
         for k in range(inputs.count()):
             control = inputs.nth(k)
             assert control.is_enabled(), f"explorable {i}, control {k} is still disabled: explore.js did not run"
@@ -93,9 +99,13 @@ def check_explorables(page):
             control.focus()
             page.keyboard.press("ArrowRight" if value < maximum else "ArrowLeft")
             assert int(control.input_value()) != value, f"explorable {i}, control {k} did not move"
+            image.evaluate("img => img.complete ? true : new Promise(r => { img.onload = img.onerror = r; })")
+            assert image.evaluate("img => img.naturalWidth > 0"), f"explorable {i}: a frame did not load"
             assert image.get_attribute("src") != src_before, f"explorable {i}: control {k} left the frame unchanged"
             assert image.screenshot() != pixels_before, f"explorable {i}: control {k} left the pixels unchanged"
+            sizes.add(image.evaluate("img => img.naturalHeight"))
             moved += 1
+        assert len(sizes) == 1, f"explorable {i}: frames of different sizes {sizes} (the figure would jump)"
     return roots.count(), moved
 
 
@@ -117,6 +127,7 @@ def test_page_works_offline(browser, server, report, screenshots, path):
         page.evaluate("() => document.fonts.ready.then(() => true)")
         page.wait_for_function("() => Array.from(document.images).every(img => img.complete)", timeout=30000)
         assert page.evaluate(BROKEN_IMAGES_JS) == [], "images that did not load"
+        weight = page.evaluate(WEIGHT_JS)  # what a reader downloads to see the page (frames come on demand)
         explorables, moved = check_explorables(page)
 
         page.add_script_tag(path=str(AXE))
@@ -124,7 +135,6 @@ def test_page_works_offline(browser, server, report, screenshots, path):
         # the book's content: the main column without the theme's toolbar (reported above, not ours)
         content_violations = page.evaluate(AXE_JS, {"include": [["#main-content"]],
                                                     "exclude": [[".bd-header-article"]]})
-        weight = page.evaluate(WEIGHT_JS)
         if path == "intro.html" or path.startswith("chapters/"):
             page.screenshot(path=str(screenshots / (path.replace("/", "_")[:-5] + ".png")), full_page=True)
         report[path] = {
@@ -133,6 +143,7 @@ def test_page_works_offline(browser, server, report, screenshots, path):
             "axe_critical": sum(v["impact"] == "critical" for v in violations),
             "axe": violations, "seconds": round(time.perf_counter() - start, 2),
         }
+        assert weight < 5e6, f"the page weighs {weight / 1e6:.2f} MB, more than 5 MB"
         assert failed == [], "requests that failed or left the site"
         assert errors == [], "JavaScript console errors"
         severe = [v for v in content_violations if v["impact"] in ("serious", "critical")]
