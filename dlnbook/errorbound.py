@@ -25,27 +25,22 @@ the flattened weight list, ``‖W‖² = Σ_l ‖W_l‖_F²``.
   orbit's tangent space is :func:`dlnbook.critical.orbit_tangent_basis`); nondegenerate = Morse–Bott:
   no kernel there.
 
-This module needs the closed form of :mod:`dlnbook.critical`, so it applies to whitened problems only.
+This module needs the closed form of :mod:`dlnbook.critical_set`, so it applies to whitened problems only.
+Equality with τ_L is decided with :data:`dlnbook.scalar.THRESHOLD_RTOL`, zero Hessian eigenvalues with
+:data:`dlnbook.critical.HESSIAN_NULL_RTOL`, and criticality by :func:`dlnbook.critical.require_critical`.
 """
 
 import weakref
 from dataclasses import dataclass
-from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, critical
-from .critical import CriticalPoint, orbit_tangent_basis, require_whitened
+from . import _checks
+from .critical import HESSIAN_NULL_RTOL, CriticalPoint, orbit_tangent_basis, require_critical
+from .critical_set import critical_set, require_whitened
 from .problem import norm
-
-#: A singular value ``y`` of Ȳ counts as equal to τ_L when ``|y − τ_L| ≤ THRESHOLD_RTOL · τ_L``
-#: (the tolerance :mod:`dlnbook.critical` uses for the double root of equation (2)).
-THRESHOLD_RTOL = critical.THRESHOLD_RTOL
-
-#: :func:`estimate_error_bound` accepts ``W_bar`` as critical under the test of :func:`~dlnbook.critical.classify`:
-#: ``‖∇F‖`` at most this times the size of the two terms that cancel in it.
-CRITICAL_RTOL = critical.CRITICAL_RTOL
+from .scalar import THRESHOLD_RTOL
 
 #: The orbit alignment of :func:`distance_to_critical_set` stops when a sweep improves the fit
 #: ``Σ_l ⟨W_l, g·C_l⟩`` by less than this times ``‖W‖ ‖C‖`` (or after ``max_sweeps`` sweeps).
@@ -63,11 +58,11 @@ class ErrorBoundCheck:
     holds : bool
         True when no singular value of Ȳ equals τ_L: the error bound holds at every critical point.
     offending : tuple of float
-        The singular values of Ȳ equal to τ_L (within :data:`THRESHOLD_RTOL`); empty when ``holds``.
+        The singular values of Ȳ equal to τ_L (within :data:`dlnbook.scalar.THRESHOLD_RTOL`); empty when ``holds``.
     tau : float
         The threshold τ_L(Λ) of equation (2).
     singular_values : tuple of float
-        The singular values of Ȳ, non-increasing (ties snapped as in :mod:`dlnbook.critical`).
+        The singular values of Ȳ, non-increasing (ties snapped as in :class:`dlnbook.critical_set.Spectrum`).
     """
     holds: bool
     offending: tuple
@@ -87,7 +82,7 @@ def error_bound_holds(problem):
 
     It holds exactly when no singular value ``y`` of Ȳ equals the threshold τ_L(Λ) of equation (2),
     that is, when no scalar equation (2) has a repeated positive root (for L = 2: no root is being
-    born from 0). Equality is decided with the relative tolerance :data:`THRESHOLD_RTOL`.
+    born from 0). Equality is decided with the relative tolerance :data:`dlnbook.scalar.THRESHOLD_RTOL`.
 
     Parameters
     ----------
@@ -114,9 +109,8 @@ def error_bound_holds(problem):
     >>> error_bound_holds(Problem.from_target([[2.0, 0.0], [0.0, tau]], widths=[2, 2], lam=0.3)).holds
     False
     """
-    require_whitened(problem)
-    spectrum = critical._spectrum(problem)
-    tau = critical.threshold(problem.L, problem.lambdas)
+    closed_form = critical_set(problem)
+    spectrum, tau = closed_form.spectrum, closed_form.tau
     offending = tuple(float(v) for v in spectrum.y if abs(v - tau) <= THRESHOLD_RTOL * tau)
     return ErrorBoundCheck(not offending, offending, tau, tuple(float(v) for v in spectrum.y))
 
@@ -138,25 +132,24 @@ def _polar(M):
     return U @ Vt
 
 
-#: Configuration tables of recent problems (a Problem's data and parameters never change).
+#: The σ tables of recent critical sets (a Problem's data and parameters never change).
 _TABLES = weakref.WeakKeyDictionary()
 
 
-def _configuration_table(problem, spectrum, max_configurations):
-    """Every configuration [(j, σ, branch), ...] and a K × d_min array of its σ's, sorted decreasing."""
-    L, Lam, d_min = problem.L, float(np.prod(problem.lambdas)), min(problem.dims)
-    n = critical._count_configurations(L, Lam, spectrum, d_min)
+def _configuration_table(closed_form, max_configurations):
+    """Every configuration and a K × d_min array of its σ's, each row sorted decreasing."""
+    n = closed_form.count()
     if n > max_configurations:
         raise ValueError(f"this problem has {n} critical configurations, more than max_configurations="
                          f"{max_configurations}; raise max_configurations to bracket the distance")
-    if problem not in _TABLES:
-        configs = critical._configurations(L, Lam, spectrum, d_min)
-        sigmas = np.zeros((len(configs), d_min))
-        for c, conf in enumerate(configs):
-            values = sorted((sigma for _, sigma, _ in conf), reverse=True)
+    if closed_form not in _TABLES:
+        configurations = closed_form.configurations()
+        sigmas = np.zeros((len(configurations), closed_form.d_min))
+        for c, configuration in enumerate(configurations):
+            values = sorted((sigma for _, sigma in configuration.active), reverse=True)
             sigmas[c, :len(values)] = values
-        _TABLES[problem] = (configs, sigmas)
-    return _TABLES[problem]
+        _TABLES[closed_form] = (configurations, sigmas)
+    return _TABLES[closed_form]
 
 
 def _mirsky(problem, W, sigmas):
@@ -279,46 +272,44 @@ def distance_to_critical_set(problem, W, max_configurations=100_000, max_alignme
     >>> from dlnbook import Problem, critical_points
     >>> from dlnbook.errorbound import distance_to_critical_set
     >>> problem = Problem.from_target([[2.0, 0.0], [0.0, 1.5]], widths=[2, 2], lam=0.5)
-    >>> best = [p for p in critical_points(problem, rotate=0) if p.kind == "global minimum"][0]
+    >>> best = [p for p in critical_points(problem, seed=0) if p.kind == "global minimum"][0]
     >>> W = [w + 1e-3 for w in best.W]                       # ‖W − best.W‖ = 1e-3 √12
     >>> lower, upper, witness = distance_to_critical_set(problem, W)
     >>> bool(lower <= upper <= 1e-3 * 12 ** 0.5), witness.kind
     (True, 'global minimum')
     """
-    require_whitened(problem)
+    closed_form = critical_set(problem)
+    spectrum = closed_form.spectrum
     W = problem.check_weights(W)
     max_configurations = _checks.positive_int("max_configurations", max_configurations)
     max_alignments = _checks.positive_int("max_alignments", max_alignments)
     max_sweeps = _checks.positive_int("max_sweeps", max_sweeps)
-    spectrum = critical._spectrum(problem)
-    configs, sigmas = _configuration_table(problem, spectrum, max_configurations)
+    configurations, sigmas = _configuration_table(closed_form, max_configurations)
     bounds = _mirsky(problem, W, sigmas)
     order = np.argsort(bounds, kind="stable")
     best = None
     for count, c in enumerate(order):
         if count >= max_alignments or (best is not None and bounds[c] >= best[0]):
             break
-        active = tuple((j, sigma) for j, sigma, _ in configs[c])
-        representative = critical._layers(problem, spectrum, active)
+        representative = closed_form.representative(configurations[c])
         distance, element = _align(problem, spectrum, W, representative, max_sweeps)
         if best is None or distance < best[0]:
             best = (distance, element, c)
     distance, element, c = best
-    L, Lam, d_min = problem.L, float(np.prod(problem.lambdas)), min(problem.dims)
-    active = tuple((j, sigma) for j, sigma, _ in configs[c])
-    branches = tuple(b for _, _, b in configs[c])
-    kind, degenerate, _ = critical._closed_form(L, Lam, spectrum.y, d_min, [j for j, _ in active], branches)
-    witness = CriticalPoint(element, active, branches, problem.loss(element), kind, degenerate)
+    configuration = configurations[c]
+    kind, degenerate, _ = closed_form.kind(configuration)
+    witness = CriticalPoint(element, configuration.active, configuration.branches, problem.loss(element), kind,
+                            degenerate)
     # Mirsky's bound is at most the distance to every critical point, the witness included; where the
     # two coincide (singular-value moves) rounding can put it a hair above: report the smaller.
     return DistanceBracket(min(float(bounds[order[0]]), distance), distance, witness)
 
 
 class RatioBracket(NamedTuple):
-    """``lower ≤ dist(W, 𝒲*) / ‖∇F(W)‖ ≤ upper``, and the gradient norm."""
+    """``lower ≤ dist(W, 𝒲*) / ‖∇F(W)‖ ≤ upper``, and the gradient norm ``grad_norm = ‖∇F(W)‖``."""
     lower: float
     upper: float
-    gradient_norm: float
+    grad_norm: float
 
 
 def error_bound_ratio(problem, W, **options):
@@ -340,7 +331,7 @@ def error_bound_ratio(problem, W, **options):
     Returns
     -------
     RatioBracket
-        ``(lower, upper, gradient_norm)``.
+        ``(lower, upper, grad_norm)``.
 
     Raises
     ------
@@ -358,12 +349,12 @@ def error_bound_ratio(problem, W, **options):
     """
     require_whitened(problem)
     W = problem.check_weights(W)
-    gradient_norm = problem.grad_norm(W)
-    if gradient_norm == 0.0:
+    grad_norm = problem.grad_norm(W)
+    if grad_norm == 0.0:
         raise ValueError("W is a critical point (∇F(W) = 0): the ratio dist / ‖∇F‖ is undefined there; "
                          "evaluate it at points near W instead (see estimate_error_bound)")
     lower, upper, _ = distance_to_critical_set(problem, W, **options)
-    return RatioBracket(lower / gradient_norm, upper / gradient_norm, gradient_norm)
+    return RatioBracket(lower / grad_norm, upper / grad_norm, grad_norm)
 
 
 # --- estimating κ around a critical point --------------------------------------------------------
@@ -404,6 +395,10 @@ class ErrorBoundEstimate:
     worst_directions: np.ndarray
     kernel_normal_dim: int
     h_min: float
+
+    def __post_init__(self):
+        for name in ("radii", "random", "random_lower", "worst", "worst_lower", "worst_directions"):
+            object.__setattr__(self, name, _checks.readonly(getattr(self, name)))
 
     @property
     def kappa(self):
@@ -488,7 +483,7 @@ def normal_hessian(problem, W_bar, max_directions=4):
     Q, _ = np.linalg.qr(np.concatenate([T, np.eye(n)], axis=1))
     N = Q[:, T.shape[1]:n]                                 # an orthonormal basis of T^⊥
     eigenvalues = np.linalg.eigvalsh(H)
-    tol = critical.HESSIAN_NULL_RTOL * float(np.max(np.abs(eigenvalues)))
+    tol = HESSIAN_NULL_RTOL * float(np.max(np.abs(eigenvalues)))
     values, vectors = np.linalg.eigh(N.T @ H @ N)
     kernel = np.abs(values) <= tol
     kernel_normal_dim = int(np.sum(kernel))
@@ -499,14 +494,14 @@ def normal_hessian(problem, W_bar, max_directions=4):
     else:
         chosen = [int(np.argmin(np.abs(values)))] if values.size else []
     directions = (N @ vectors[:, chosen]).T if len(chosen) else np.zeros((0, n))
-    return NormalHessian(values, kernel_normal_dim, h_min, directions)
+    return NormalHessian(_checks.readonly(values), kernel_normal_dim, h_min, _checks.readonly(directions))
 
 
-def estimate_error_bound(problem, W_bar, radii, directions=8, seed=None, max_worst=4, **options):
+def estimate_error_bound(problem, W_bar, radii, n_random=8, seed=None, max_worst=4, **options):
     """Estimate the error-bound constant κ around a critical point ``W̄`` (Chapter 3).
 
     For each radius ``ρ`` and unit direction ``D`` (Frobenius norm of the flattened list), evaluates
-    :func:`error_bound_ratio` at ``W̄ + ρ D``. Directions: ``directions`` random ones (Gaussian,
+    :func:`error_bound_ratio` at ``W̄ + ρ D``. Directions: ``n_random`` random ones (Gaussian,
     normalized) and the worst-case ones: the Hessian kernel's directions normal to the orbit of
     ``W̄`` (at most ``max_worst``), or, when there are none (``W̄`` nondegenerate), the eigenvector of
     the smallest nonzero Hessian eigenvalue on the normal space. If the error bound holds at ``W̄``,
@@ -518,10 +513,10 @@ def estimate_error_bound(problem, W_bar, radii, directions=8, seed=None, max_wor
     problem : dlnbook.Problem
         A whitened problem (small: the dense Hessian is built).
     W_bar : sequence of ndarray
-        A critical point (``‖∇F‖`` at most :data:`CRITICAL_RTOL` relative to its terms).
+        A critical point (see :func:`dlnbook.critical.require_critical`).
     radii : sequence of float
         Positive radii.
-    directions : int
+    n_random : int
         Number of random directions (0 for the worst-case ones only).
     seed : int or numpy.random.Generator, optional
         Seed of the random directions.
@@ -538,14 +533,14 @@ def estimate_error_bound(problem, W_bar, radii, directions=8, seed=None, max_wor
     ------
     TypeError, ValueError
         If ``problem`` is not whitened, ``W_bar`` has the wrong shapes, is not finite or not critical,
-        ``radii`` are not positive and finite, or ``directions`` is not a nonnegative integer.
+        ``radii`` are not positive and finite, or ``n_random`` is not a nonnegative integer.
 
     Examples
     --------
     >>> from dlnbook import Problem
     >>> from dlnbook.errorbound import estimate_error_bound
     >>> problem = Problem.from_target([[2.0]], widths=[1], lam=0.5)
-    >>> estimate = estimate_error_bound(problem, problem.zeros(), [1e-2, 1e-3, 1e-4], directions=2, seed=0)
+    >>> estimate = estimate_error_bound(problem, problem.zeros(), [1e-2, 1e-3, 1e-4], n_random=2, seed=0)
     >>> estimate.kernel_normal_dim, round(estimate.h_min, 6), round(float(estimate.worst[-1, 0]) * estimate.h_min, 4)
     (0, 1.5, 1.0)
     """
@@ -554,21 +549,13 @@ def estimate_error_bound(problem, W_bar, radii, directions=8, seed=None, max_wor
     radii = _checks.vector("radii", radii)
     if radii.size == 0 or np.any(radii <= 0):
         raise ValueError(f"radii must be a non-empty sequence of positive numbers, got {radii.tolist()}")
-    if isinstance(directions, bool) or not isinstance(directions, Integral) or directions < 0:
-        raise TypeError(f"directions must be a nonnegative integer (the number of random directions), "
-                        f"got {directions!r}")
+    n_random = _checks.nonnegative_int("n_random", n_random)
     max_worst = _checks.positive_int("max_worst", max_worst)
-    if isinstance(seed, bool) or not (seed is None or isinstance(seed, (Integral, np.random.Generator))):
-        raise TypeError(f"seed must be None, an integer or a numpy Generator, got {seed!r}")
-    G = problem.grad(W_bar)
-    penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W_bar)]
-    size = sum(np.linalg.norm(g - p) + np.linalg.norm(p) for g, p in zip(G, penalty))
-    if norm(G) > CRITICAL_RTOL * size:
-        raise ValueError(f"W_bar is not a critical point: ‖∇F(W_bar)‖ = {norm(G):.3g}, more than "
-                         f"CRITICAL_RTOL = {CRITICAL_RTOL:g} times the size of its terms ({size:.3g})")
+    seed = _checks.seed(seed)
+    W_bar = require_critical(problem, W_bar, name="W_bar")
     rng = np.random.default_rng(seed)
-    random = rng.normal(size=(int(directions), problem.n_params))
-    random /= np.linalg.norm(random, axis=1, keepdims=True) if directions else 1.0
+    random = rng.normal(size=(n_random, problem.n_params))
+    random /= np.linalg.norm(random, axis=1, keepdims=True) if n_random else 1.0
     _, kernel_normal_dim, h_min, worst = normal_hessian(problem, W_bar, max_worst)
     w_bar = problem.flatten(W_bar)
 

@@ -23,8 +23,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from helpers import SETTINGS  # noqa: E402
 
 from dlnbook import Problem  # noqa: E402
-from dlnbook.critical import (KINDS, classify, critical_points, global_threshold, orbit_dimension,  # noqa: E402
-                              require_whitened, stationarity_roots, threshold)
+from dlnbook import (KINDS, classify, critical_points, global_threshold, orbit_dimension,  # noqa: E402
+                     require_whitened, stationarity_roots, threshold)
 from dlnbook.data import planted  # noqa: E402
 
 FEW = settings(SETTINGS, max_examples=30)
@@ -254,11 +254,11 @@ def test_two_layer_roots_soft_threshold():
 # --- the enumeration -----------------------------------------------------------------------------
 
 @settings(SETTINGS, max_examples=80)
-@given(case=whitened(), rotate=st.integers(0, 1000))
-def test_every_enumerated_point_is_critical(case, rotate):
+@given(case=whitened(), seed=st.integers(0, 1000))
+def test_every_enumerated_point_is_critical(case, seed):
     problem, values, L, lam = case
     records = critical_points(problem)
-    rotated = critical_points(problem, rotate=rotate)
+    rotated = critical_points(problem, seed=seed)
     assert len(records) == len(rotated) >= 1
     assert all(np.all(w == 0) for w in records[0].W)
     for p, q in zip(records, rotated):
@@ -294,7 +294,7 @@ def test_number_of_configurations_matches_brute_force(case):
 @given(case=whitened(max_width=4, max_L=4), pick=st.integers(0, 2**31))
 def test_classify_agrees_with_the_enumeration(case, pick):
     problem, values, L, lam = case
-    records = critical_points(problem, rotate=pick)
+    records = critical_points(problem, seed=pick)
     rng = np.random.default_rng(pick)
     chosen = [p for p in records if p.degenerate or "minimum" in p.kind]
     others = [p for p in records if p not in chosen]
@@ -493,8 +493,8 @@ def test_non_whitened_problem_is_refused_with_advice():
     (lambda: stationarity_roots(1.0, 1, 0.1), ValueError, r"L must be at least 2"),
     (lambda: stationarity_roots(np.nan, 3, 0.1), ValueError, r"\by\b"),
     (lambda: critical_points("problem"), TypeError, r"problem"),
-    (lambda: critical_points(Problem.from_target([[1.0]], [1], 0.1), rotate=1.5), TypeError, r"rotate"),
-    (lambda: critical_points(Problem.from_target([[1.0]], [1], 0.1), rotate=True), TypeError, r"rotate"),
+    (lambda: critical_points(Problem.from_target([[1.0]], [1], 0.1), seed=1.5), TypeError, r"seed"),
+    (lambda: critical_points(Problem.from_target([[1.0]], [1], 0.1), seed=True), TypeError, r"seed"),
     (lambda: critical_points(Problem.from_target(np.diag([5.0, 4.0, 3.0, 2.0]), [4, 4], 0.1), max_configurations=10),
      ValueError, r"81.*max_configurations"),
     (lambda: classify(Problem.from_target([[1.0]], [1], 0.1), [np.ones((1, 1)), np.ones((1, 1))]),

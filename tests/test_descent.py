@@ -22,9 +22,10 @@ from helpers import SETTINGS, problems, random_weights  # noqa: E402
 
 from dlnbook import Problem  # noqa: E402
 from dlnbook.data import planted  # noqa: E402
-from dlnbook.descent import (DIVERGENCE_FACTOR, BatchTrajectory, Trajectory, _gradient, _state,  # noqa: E402
-                             predicted_rate,
-                             gradient_descent, gradient_descent_batch)
+from dlnbook import (BatchTrajectory, Trajectory, gradient_descent, gradient_descent_batch,  # noqa: E402
+                     predicted_rate)
+from dlnbook.problem import evaluate, gradient  # noqa: E402
+from dlnbook.steps import DIVERGENCE_FACTOR  # noqa: E402
 
 
 def plain_descent(problem, W, eta, steps):
@@ -56,9 +57,9 @@ def small_problem(lam=0.1, seed=0):
 def test_raw_gradient_and_loss_are_problems(case):
     problem, rng = case
     W = random_weights(problem, rng)
-    F, prefixes, G = _state(W, problem.C, problem.B, problem._half_yy, problem.lambdas)
+    F, prefixes, G = evaluate(W, problem.C, problem.B, problem.half_yy, problem.lambdas)
     assert abs(F - problem.loss(W)) <= 1e-12 * max(1.0, abs(problem.loss(W)))
-    for a, b in zip(_gradient(W, prefixes, G, problem.lambdas), problem.grad(W)):
+    for a, b in zip(gradient(W, prefixes, G, problem.lambdas), problem.grad(W)):
         np.testing.assert_array_equal(a, b)          # the same operations: bitwise equal
 
 
@@ -69,8 +70,8 @@ def test_raw_formulas_on_stacks_with_per_run_lambdas(case, B):
     Ws = [random_weights(problem, rng) for _ in range(B)]
     lams = [rng.uniform(0.01, 1.0, size=problem.L) for _ in range(B)]
     stacked_lam = [np.array([lam[l] for lam in lams])[:, None, None] for l in range(problem.L)]
-    F, prefixes, G = _state(stack(Ws), problem.C, problem.B, problem._half_yy, stacked_lam)
-    grads = _gradient(stack(Ws), prefixes, G, stacked_lam)
+    F, prefixes, G = evaluate(stack(Ws), problem.C, problem.B, problem.half_yy, stacked_lam)
+    grads = gradient(stack(Ws), prefixes, G, stacked_lam)
     for b in range(B):
         single = Problem(problem.X, problem.Y, problem.dims[1:-1], lams[b])
         assert abs(F[b] - single.loss(Ws[b])) <= 1e-12 * max(1.0, abs(F[b]))
@@ -103,7 +104,7 @@ def test_iterates_and_records_follow_the_plain_loop(case, record_every):
     assert run.distance[-1] == 0.0
 
 
-def test_converged_stops_at_the_first_small_gradient():
+def test_converged_stops_at_the_first_smallgradient():
     problem = small_problem()
     run = gradient_descent(problem, problem.random_weights(seed=0), step=0.1, tol=1e-8)
     assert run.status == "converged"
@@ -182,9 +183,11 @@ def test_sufficient_statistics_make_n_irrelevant():
 
 # --- the rate -----------------------------------------------------------------------------------------
 
-def synthetic(q, n=400, transient=0.0, noise_floor=0.0):
+def synthetic(q, n=400, transient=0.0, noise_floor=0.0, flat_from=None):
     k = np.arange(n)
     g = 3.0 * q ** k * (1 + transient * 0.5 ** k) + noise_floor
+    if flat_from is not None:
+        g[flat_from:] = 1e-20 * g[0]                      # flat noise from there on
     return Trajectory(k, g, g, None, n - 1, "max_iter", 0.1, None, "", lambda: np.zeros(n))
 
 
@@ -199,9 +202,7 @@ def test_linear_rate_recovers_a_geometric_sequence():
 
 
 def test_linear_rate_stops_at_the_rounding_floor():
-    traj = synthetic(0.9, n=600, noise_floor=1e-30)
-    traj.grad_norm[300:] = 1e-20 * traj.grad_norm[0]      # flat noise after k = 300
-    rate = traj.linear_rate()
+    rate = synthetic(0.9, n=600, noise_floor=1e-30, flat_from=300).linear_rate()
     assert rate.stop < 300 and rate.q == pytest.approx(0.9, rel=1e-6)
 
 

@@ -29,8 +29,9 @@ from helpers import SETTINGS  # noqa: E402
 from dlnbook import Problem, critical_points, threshold  # noqa: E402
 from dlnbook.critical import HESSIAN_NULL_RTOL, orbit_tangent_basis  # noqa: E402
 from dlnbook.data import planted  # noqa: E402
-from dlnbook.errorbound import (THRESHOLD_RTOL, distance_to_critical_set, error_bound_holds,  # noqa: E402
+from dlnbook.errorbound import (distance_to_critical_set, error_bound_holds,  # noqa: E402
                                 error_bound_ratio, estimate_error_bound, normal_hessian)
+from dlnbook.scalar import THRESHOLD_RTOL  # noqa: E402
 
 
 # --- independent computations --------------------------------------------------------------------
@@ -207,7 +208,7 @@ def test_bracket_around_rotated_critical_points(name):
     problem = NONDEGENERATE[name]()
     rng = np.random.default_rng(7)
     size = 1e-5
-    for p in critical_points(problem, rotate=11):
+    for p in critical_points(problem, seed=11):
         E = [size * d for d in unit(rng, problem)]
         W = [a + b for a, b in zip(p.W, E)]
         lower, upper, witness = distance_to_critical_set(problem, W)
@@ -226,7 +227,7 @@ def test_bracket_around_rotated_critical_points(name):
 @pytest.mark.parametrize("name", sorted(NONDEGENERATE))
 def test_rotated_critical_points_are_found_exactly(name):
     problem = NONDEGENERATE[name]()
-    for p in critical_points(problem, rotate=3):
+    for p in critical_points(problem, seed=3):
         lower, upper, witness = distance_to_critical_set(problem, p.W)
         assert upper <= 1e-10 * max(1.0, norm(p.W))
         assert witness.active == p.active
@@ -270,7 +271,7 @@ def test_bracket_is_tight_for_singular_value_moves(name):
 def test_lower_bound_never_exceeds_the_distance_to_an_explicit_critical_point():
     problem = NONDEGENERATE["L3 ties, wide"]()
     rng = np.random.default_rng(2)
-    points = [p for seed in range(4) for p in critical_points(problem, rotate=seed)]
+    points = [p for seed in range(4) for p in critical_points(problem, seed=seed)]
     for trial in range(6):
         W = [rng.normal(scale=0.6, size=shape) for shape in problem.shapes]
         lower, upper, witness = distance_to_critical_set(problem, W)
@@ -289,7 +290,7 @@ def test_bracket_property(seed, L, k, width, lam):
     rng = np.random.default_rng(seed)
     values = np.sort(rng.uniform(0.0, 3.0, size=k))[::-1]
     problem = instance(L, values, [width] * (L - 1), lam, d0=k + 1, dL=k, seed=seed % 1000)
-    points = critical_points(problem, rotate=seed % 97)
+    points = critical_points(problem, seed=seed % 97)
     p = points[rng.integers(len(points))]
     size = 10.0 ** rng.uniform(-6, -3)
     E = [size * d for d in unit(rng, problem)]
@@ -304,12 +305,12 @@ def test_bracket_property(seed, L, k, width, lam):
 def test_error_bound_ratio_is_the_bracket_over_the_gradient_norm():
     problem = NONDEGENERATE["L3 square"]()
     rng = np.random.default_rng(0)
-    p = critical_points(problem, rotate=1)[4]
+    p = critical_points(problem, seed=1)[4]
     W = [a + 1e-3 * d for a, d in zip(p.W, unit(rng, problem))]
     ratio = error_bound_ratio(problem, W)
     lower, upper, _ = distance_to_critical_set(problem, W)
     g = norm(problem.grad(W))
-    assert np.isclose(ratio.gradient_norm, g, rtol=1e-14, atol=0)
+    assert np.isclose(ratio.grad_norm, g, rtol=1e-14, atol=0)
     assert np.isclose(ratio.upper, upper / g, rtol=1e-12, atol=0)
     assert np.isclose(ratio.lower, lower / g, rtol=1e-12, atol=0)
 
@@ -321,11 +322,11 @@ def test_ratio_stays_bounded_at_nondegenerate_points(name):
     problem = NONDEGENERATE[name]()
     assert error_bound_holds(problem)
     radii = np.logspace(-2, -6, 5)                       # four decades
-    points = critical_points(problem, rotate=4)
+    points = critical_points(problem, seed=4)
     chosen = [points[0], next(p for p in points if "saddle" in p.kind),
               next(p for p in points if p.kind == "global minimum")]
     for p in chosen:
-        estimate = estimate_error_bound(problem, p.W, radii, directions=3, seed=1)
+        estimate = estimate_error_bound(problem, p.W, radii, n_random=3, seed=1)
         _, eigenvalues = hessian_kernel(problem, p.W)
         tol = HESSIAN_NULL_RTOL * np.max(np.abs(eigenvalues))
         h_min = float(np.min(np.abs(eigenvalues[np.abs(eigenvalues) > tol])))
@@ -346,10 +347,10 @@ def test_ratio_blows_up_with_the_predicted_power_at_thresholds(L, predicted):
     problem = threshold_instance(L)
     assert not error_bound_holds(problem)
     radii = np.logspace(-1, -4, 7) if L == 2 else np.logspace(-2, -6, 9)
-    degenerate = [p for p in critical_points(problem, rotate=6) if p.degenerate]
+    degenerate = [p for p in critical_points(problem, seed=6) if p.degenerate]
     assert degenerate
     for p in degenerate:
-        estimate = estimate_error_bound(problem, p.W, radii, directions=2, seed=3)
+        estimate = estimate_error_bound(problem, p.W, radii, n_random=2, seed=3)
         assert estimate.kernel_normal_dim >= 1
         worst = np.max(estimate.worst, axis=1)
         slope = np.polyfit(np.log(radii), np.log(worst), 1)[0]
@@ -377,7 +378,7 @@ def test_scalar_two_layer_ratio_matches_the_closed_form():
 @pytest.mark.parametrize("name", sorted(NONDEGENERATE))
 def test_hessian_kernel_is_the_orbit_tangent_space_at_nondegenerate_instances(name):
     problem = NONDEGENERATE[name]()
-    for p in critical_points(problem, rotate=9):
+    for p in critical_points(problem, seed=9):
         K, _ = hessian_kernel(problem, p.W)
         T = tangent_space(problem, p.W)
         assert K.shape[1] == T.shape[1]
@@ -392,7 +393,7 @@ def test_hessian_kernel_is_larger_at_the_double_root(L):
     lam = 0.3
     problem = threshold_instance(L, lam)
     checked = 0
-    for p in critical_points(problem, rotate=2):
+    for p in critical_points(problem, seed=2):
         K, _ = hessian_kernel(problem, p.W)
         T = tangent_space(problem, p.W)
         if "*" not in p.branches:
@@ -421,7 +422,7 @@ def test_hessian_kernel_is_larger_at_two_layer_thresholds_with_a_free_slot():
     problem = threshold_instance(2, lam, widths=[2])             # y_2 = √(λ1 λ2)
     U, y, Vt = np.linalg.svd(problem.B)
     checked = 0
-    for p in critical_points(problem, rotate=4):
+    for p in critical_points(problem, seed=4):
         K, _ = hessian_kernel(problem, p.W)
         T = tangent_space(problem, p.W)
         active = [j for j, _ in p.active]
@@ -499,9 +500,9 @@ def test_ratio_at_an_exact_critical_point_is_refused(whitened):
     ({"radii": [1e-3, -1e-3]}, ValueError, r"radii.*positive"),
     ({"radii": [1e-3, np.nan]}, ValueError, r"radii.*NaN"),
     ({"radii": "small"}, TypeError, r"radii"),
-    ({"radii": [1e-3], "directions": -1}, TypeError, r"directions"),
-    ({"radii": [1e-3], "directions": 2.5}, TypeError, r"directions"),
-    ({"radii": [1e-3], "directions": True}, TypeError, r"directions"),
+    ({"radii": [1e-3], "n_random": -1}, ValueError, r"n_random"),
+    ({"radii": [1e-3], "n_random": 2.5}, TypeError, r"n_random"),
+    ({"radii": [1e-3], "n_random": True}, TypeError, r"n_random"),
     ({"radii": [1e-3], "seed": "zero"}, TypeError, r"seed"),
     ({"radii": [1e-3], "max_worst": 0}, ValueError, r"max_worst"),
 ])

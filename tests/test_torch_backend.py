@@ -12,7 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from dlnbook import Problem  # noqa: E402
-from dlnbook.descent import _gradient, _state, gradient_descent, gradient_descent_batch  # noqa: E402
+from dlnbook import gradient_descent, gradient_descent_batch  # noqa: E402
+from dlnbook.problem import evaluate, gradient  # noqa: E402
 from dlnbook import torch_backend as tb  # noqa: E402
 
 HAS_CUDA = torch.cuda.is_available()
@@ -76,8 +77,8 @@ def test_autograd_gradient_is_the_formula():
     loss = 0.5 * ((net(torch.tensor(X.T)) - torch.tensor(Y.T)) ** 2).sum() + sum(
         0.5 * lam * (m.weight ** 2).sum() for m, lam in zip(net, problem.lambdas))
     loss.backward()
-    _, prefixes, G = _state(W, problem.C, problem.B, problem._half_yy, problem.lambdas)
-    for m, g in zip(net, _gradient(W, prefixes, G, problem.lambdas)):
+    _, prefixes, G = evaluate(W, problem.C, problem.B, problem.half_yy, problem.lambdas)
+    for m, g in zip(net, gradient(W, prefixes, G, problem.lambdas)):
         np.testing.assert_allclose(m.weight.grad.numpy(), g, rtol=1e-11, atol=1e-12)
 
 
