@@ -18,7 +18,7 @@ from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from helpers import SETTINGS, problems, random_weights  # noqa: E402
+from helpers import SETTINGS, list_norm, problems, random_weights, stack  # noqa: E402
 
 from dlnbook import Problem  # noqa: E402
 from dlnbook.data import planted  # noqa: E402
@@ -35,14 +35,6 @@ def plain_descent(problem, W, eta, steps):
         W = [w - eta * g for w, g in zip(W, problem.grad(W))]
         iterates.append(W)
     return iterates
-
-
-def norm(W):
-    return float(np.sqrt(sum(np.sum(w * w) for w in W)))
-
-
-def stack(Ws):
-    return [np.stack(layers) for layers in zip(*Ws)]
 
 
 def small_problem(lam=0.1, seed=0):
@@ -95,11 +87,11 @@ def test_iterates_and_records_follow_the_plain_loop(case, record_every):
     np.testing.assert_array_equal(run.iteration, expected_its)
     for k, loss, g in zip(run.iteration, run.loss, run.grad_norm):
         assert abs(loss - problem.loss(iterates[k])) <= 1e-12 * max(1.0, abs(loss))
-        assert abs(g - norm(problem.grad(iterates[k]))) <= 1e-12 * max(1.0, g)
+        assert abs(g - list_norm(problem.grad(iterates[k]))) <= 1e-12 * max(1.0, g)
     for a, b in zip(run.W, iterates[-1]):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-13 * max(1.0, np.abs(b).max()))
     # distance to the last iterate, by replaying the run
-    expected = [norm([a - b for a, b in zip(iterates[k], iterates[-1])]) for k in run.iteration]
+    expected = [list_norm([a - b for a, b in zip(iterates[k], iterates[-1])]) for k in run.iteration]
     np.testing.assert_allclose(run.distance, expected, rtol=1e-10, atol=1e-13)
     assert run.distance[-1] == 0.0
 
@@ -167,7 +159,7 @@ def test_backtracking_halves_the_step_when_it_must():
     assert ratio == 2.0 ** round(np.log2(ratio))        # only halvings
     # replaying with the recorded schedule reproduces the run: its distance ends at zero, starts at ‖W0 − W_K‖
     assert run.distance[-1] == 0.0
-    assert run.distance[0] == pytest.approx(norm([a - b for a, b in zip(W0, run.W)]), rel=1e-12)
+    assert run.distance[0] == pytest.approx(list_norm([a - b for a, b in zip(W0, run.W)]), rel=1e-12)
 
 
 def test_sufficient_statistics_make_n_irrelevant():

@@ -6,13 +6,18 @@ the raw data, autograd and ``torch.optim.SGD`` with weight decay, which must giv
 ``dlnbook.descent.gradient_descent``.
 """
 
+import pathlib
+import sys
+
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from dlnbook import Problem  # noqa: E402
-from dlnbook import gradient_descent, gradient_descent_batch  # noqa: E402
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from helpers import stack  # noqa: E402
+
+from dlnbook import Problem, gradient_descent, gradient_descent_batch  # noqa: E402
 from dlnbook.problem import evaluate, gradient  # noqa: E402
 from dlnbook import torch_backend as tb  # noqa: E402
 
@@ -23,10 +28,6 @@ def problem_and_data(seed=0, lam=(0.05, 0.1, 0.2)):
     rng = np.random.default_rng(seed)
     X, Y = rng.normal(size=(4, 40)) / 4, rng.normal(size=(3, 40))     # not whitened
     return Problem(X, Y, widths=[6, 5], lam=list(lam)), X, Y
-
-
-def stack(Ws):
-    return [np.stack(layers) for layers in zip(*Ws)]
 
 
 def test_sequential_round_trip_and_forward():
