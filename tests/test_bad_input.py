@@ -13,6 +13,8 @@ import pytest
 from dlnbook import Problem, imbalance
 from dlnbook.data import planted, whiten
 
+pytestmark = pytest.mark.unit
+
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(3, 8))
 Y = RNG.normal(size=(2, 8))

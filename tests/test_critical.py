@@ -27,6 +27,8 @@ from dlnbook import (KINDS, classify, critical_points, global_threshold, orbit_d
                      require_whitened, stationarity_roots, threshold)
 from dlnbook.data import planted  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 FEW = settings(SETTINGS, max_examples=30)
 
 

@@ -27,6 +27,8 @@ from dlnbook import (BatchTrajectory, Trajectory, gradient_descent, gradient_des
 from dlnbook.problem import evaluate, gradient  # noqa: E402
 from dlnbook.steps import DIVERGENCE_FACTOR  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 
 def plain_descent(problem, W, eta, steps):
     """The loop a reader writes: every iterate, by Problem.grad."""

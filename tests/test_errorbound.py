@@ -33,6 +33,8 @@ from dlnbook.errorbound import (distance_to_critical_set, error_bound_holds,  # 
                                 error_bound_ratio, estimate_error_bound, normal_hessian)
 from dlnbook.scalar import THRESHOLD_RTOL  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 
 # --- independent computations --------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ import dlnbook  # noqa: E402
 from dlnbook import Problem, imbalance  # noqa: E402
 from dlnbook.data import planted  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 
 # --- construction and attributes ---------------------------------------------------------------
 

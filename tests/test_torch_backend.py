@@ -21,6 +21,8 @@ from dlnbook import Problem, gradient_descent, gradient_descent_batch  # noqa: E
 from dlnbook.problem import evaluate, gradient  # noqa: E402
 from dlnbook import torch_backend as tb  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 HAS_CUDA = torch.cuda.is_available()
 
 
