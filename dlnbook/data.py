@@ -72,7 +72,7 @@ def planted(d0, dL, N, singular_values, seed=None, noise=0.0):
         raise ValueError("noise > 0 needs N > d0: with N = d0 every Y is explained by X")
 
     # separate streams: the same seed gives the same target Ȳ whatever N and noise are
-    target_rng, input_rng, noise_rng = np.random.default_rng(seed).spawn(3)
+    target_rng, input_rng, noise_rng = np.random.default_rng(_checks.seed(seed)).spawn(3)
     r = len(s)
     U, V = orthonormal_columns(target_rng, dL, r), orthonormal_columns(target_rng, d0, r)
     Ybar = (U * s) @ V.T

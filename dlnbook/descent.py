@@ -228,9 +228,12 @@ def _stack_problems(problem):
     """``(C, B, ½‖Y‖², lambdas, shapes, batch)`` for one Problem or a sequence of Problems."""
     if isinstance(problem, Problem):
         return problem.C, problem.B, problem.half_yy, problem.lambdas, problem.shapes, None
-    if isinstance(problem, (str, bytes)) or not hasattr(problem, "__len__") or len(problem) == 0:
-        raise TypeError("problem must be a dlnbook.Problem or a non-empty sequence of Problems with the same dims")
+    if isinstance(problem, (str, bytes)) or not hasattr(problem, "__len__"):
+        raise TypeError(f"problem must be a dlnbook.Problem or a sequence of Problems with the same dims, "
+                        f"got {type(problem).__name__}")
     problems = list(problem)
+    if not problems:
+        raise ValueError("problem is an empty sequence; give one Problem, or one per run")
     for i, p in enumerate(problems):
         if not isinstance(p, Problem):
             raise TypeError(f"problem[{i}] must be a dlnbook.Problem, got {type(p).__name__}")

@@ -225,7 +225,7 @@ class Problem:
             Overall scale (``1`` keeps the variance of a layer's output equal to its input's).
         """
         scale = _checks.real("scale", scale, minimum=0)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_checks.seed(seed))
         return [rng.normal(scale=scale / np.sqrt(cols), size=(rows, cols)) for rows, cols in self.shapes]
 
     def zeros(self):
@@ -330,6 +330,7 @@ class Problem:
             If n exceeds ``max_params`` (the dense matrix would be too large).
         """
         W = self.check_weights(W)
+        max_params = _checks.positive_int("max_params", max_params)
         n = self.n_params
         if n > max_params:
             raise ValueError(f"the dense Hessian would be {n}×{n}; max_params={max_params}. "

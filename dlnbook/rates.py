@@ -76,6 +76,10 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
     ValueError
         If fewer than ``min_records`` usable records lie in the range.
     """
+    atol = _checks.positive_real("atol", atol)
+    min_records = _checks.positive_int("min_records", min_records)
+    if min_records < 2:
+        raise ValueError(f"min_records must be at least 2 (a line needs two points), got {min_records}")
     usable = np.isfinite(g) & (g > RATE_FLOOR * np.max(g[np.isfinite(g)], initial=0.0))
     if start is not None or stop is not None:
         lo = -np.inf if start is None else _checks.real("start", start)

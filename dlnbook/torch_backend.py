@@ -158,8 +158,10 @@ def to_sequential(W, device="cpu"):
     """
     torch = _torch()
     device = resolve_device(device)
-    if isinstance(W, (np.ndarray, str, bytes)) or not hasattr(W, "__len__") or len(W) == 0:
-        raise TypeError("W must be a non-empty sequence of weight matrices [W_1, ..., W_L]")
+    if isinstance(W, (np.ndarray, str, bytes)) or not hasattr(W, "__len__"):
+        raise TypeError(f"W must be a sequence of weight matrices [W_1, ..., W_L], got {type(W).__name__}")
+    if len(W) == 0:
+        raise ValueError("W must have at least one weight matrix, got none")
     layers = []
     for l, Wl in enumerate(W, start=1):
         if isinstance(Wl, torch.Tensor):
@@ -187,11 +189,13 @@ def from_sequential(net):
     TypeError
         If ``net`` is not an ``nn.Sequential`` of ``nn.Linear`` modules.
     ValueError
-        If a layer has a bias (the network would not be linear in the sense of this book).
+        If ``net`` is empty, or a layer has a bias (the network would not be linear in the sense of this book).
     """
     torch = _torch()
-    if not isinstance(net, torch.nn.Sequential) or len(net) == 0:
-        raise TypeError(f"net must be a non-empty torch.nn.Sequential of nn.Linear layers, got {type(net).__name__}")
+    if not isinstance(net, torch.nn.Sequential):
+        raise TypeError(f"net must be a torch.nn.Sequential of nn.Linear layers, got {type(net).__name__}")
+    if len(net) == 0:
+        raise ValueError("net must have at least one nn.Linear layer, got an empty Sequential")
     W = []
     for i, module in enumerate(net):
         if not isinstance(module, torch.nn.Linear):
