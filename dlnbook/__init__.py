@@ -10,7 +10,8 @@ modules follow the book, and the data flow one way (data → problem → critica
   the two-layer scalar example.
 * :mod:`dlnbook.critical_set`: the critical set of a whitened problem in closed form, orbit by orbit.
 * :mod:`dlnbook.critical`: the list of critical points and their classification.
-* :mod:`dlnbook.errorbound`: the error bound: its condition, the distance to the critical set, κ estimates.
+* :mod:`dlnbook.distance`: the distance to the critical set, bracketed.
+* :mod:`dlnbook.errorbound`: the error bound: its condition, the ratio dist / ‖∇F‖, κ estimates.
 * :mod:`dlnbook.steps`, :mod:`dlnbook.descent`, :mod:`dlnbook.trajectory`, :mod:`dlnbook.rates`:
   gradient descent (Chapter 4): the step rules, the loops, the records they return, and the rate of
   convergence, fitted and predicted. :mod:`dlnbook.torch_backend` runs the descent on torch tensors.
@@ -23,9 +24,9 @@ from .critical import (KINDS, Classification, CriticalPoint, classify, critical_
                        orbit_tangent_basis, require_critical)
 from .critical_set import CriticalSet, Spectrum, critical_set, require_whitened
 from .descent import gradient_descent, gradient_descent_batch
-from .errorbound import (DistanceBracket, ErrorBoundCheck, ErrorBoundEstimate, NormalHessian, RatioBracket,
-                         distance_to_critical_set, error_bound_holds, error_bound_ratio, estimate_error_bound,
-                         normal_hessian)
+from .distance import DistanceBracket, distance_to_critical_set
+from .errorbound import (ErrorBoundCheck, ErrorBoundEstimate, NormalHessian, RatioBracket, error_bound_holds,
+                         error_bound_ratio, estimate_error_bound, normal_hessian)
 from .explore import Explorable, explore
 from .problem import Problem, imbalance, norm
 from .rates import LinearRate, RatePrediction, predicted_rate

@@ -10,7 +10,7 @@ of the scalar equation (2) (:mod:`dlnbook.scalar`). This module turns it into wh
 * :func:`orbit_tangent_basis`, :func:`orbit_dimension`: the directions along which the loss is
   constant by symmetry.
 
-The kinds are :data:`KINDS`. A Hessian eigenvalue counts as zero within :data:`HESSIAN_NULL_RTOL`.
+The kinds are :data:`dlnbook.critical_set.KINDS`. A Hessian eigenvalue counts as zero within :data:`HESSIAN_NULL_RTOL`.
 """
 
 from dataclasses import dataclass
@@ -50,7 +50,7 @@ class CriticalPoint:
     loss : float
         ``F(W)``.
     kind : str
-        One of :data:`KINDS`.
+        One of :data:`dlnbook.critical_set.KINDS`.
     degenerate : bool
         Whether the Hessian's kernel is larger than the tangent space of the symmetry orbit.
     """
@@ -92,7 +92,7 @@ def critical_points(problem, seed=None, max_configurations=100_000):
     Parameters
     ----------
     problem : dlnbook.Problem
-        A whitened problem (``X Xᵀ = I``; see :func:`require_whitened`).
+        A whitened problem (``X Xᵀ = I``; see :func:`dlnbook.critical_set.require_whitened`).
     seed : int or numpy.random.Generator, optional
         If given, each record's ``W`` is a random element of its orbit instead of the
         representative: random Haar hidden rotations ``W_l → Q_l W_l Q_{l−1}ᵀ`` and a random
@@ -187,7 +187,7 @@ class Classification:
     Attributes
     ----------
     kind : str
-        One of :data:`KINDS`.
+        One of :data:`dlnbook.critical_set.KINDS`.
     eigenvalues : ndarray
         The Hessian eigenvalues, increasing.
     n_negative : int

@@ -93,13 +93,13 @@ class Spectrum:
 
     Attributes
     ----------
-    U : ndarray, shape (dL, dL)
-        Orthogonal; its first columns are the left singular vectors ``u_j``.
-    y : ndarray, shape (min(d0, dL),)
-        The singular values, non-increasing; tied values (within :data:`TIE_RTOL`) are replaced by
+    U : ndarray
+        Shape (dL, dL), orthogonal; its first columns are the left singular vectors ``u_j``.
+    y : ndarray
+        Shape (min(d0, dL),). The singular values, non-increasing; tied values (within :data:`TIE_RTOL`) are replaced by
         their mean and tiny ones by 0.
-    Vt : ndarray, shape (d0, d0)
-        Orthogonal; its first rows are the right singular vectors ``v_j``.
+    Vt : ndarray
+        Shape (d0, d0), orthogonal; its first rows are the right singular vectors ``v_j``.
     groups : tuple of (int, int)
         Index ranges ``(start, stop)`` of the groups of equal nonzero values.
     rank : int

@@ -2,8 +2,8 @@
 
 ``W_{k+1} = W_k − η ∇F(W_k)`` for the loss ``F(W) = ½‖W_L⋯W_1X − Y‖² + Σ λ_l/2 ‖W_l‖²``.
 
-* :func:`gradient_descent` runs one descent and returns a :class:`~dlnbook.Trajectory`.
-* :func:`gradient_descent_batch` runs many descents at once (stacked matrix products), from many
+* :func:`dlnbook.gradient_descent` runs one descent and returns a :class:`~dlnbook.Trajectory`.
+* :func:`dlnbook.gradient_descent_batch` runs many descents at once (stacked matrix products), from many
   starts on one problem or on many problems with the same widths; it returns a
   :class:`~dlnbook.BatchTrajectory`, whose items are the runs' :class:`~dlnbook.Trajectory` records.
 * :func:`run_batch` is the batched loop on any array library (:class:`Backend`): numpy here, torch in
@@ -310,12 +310,12 @@ class Backend(NamedTuple):
     asnumpy: Callable
 
 
-#: The numpy backend of :func:`gradient_descent_batch`.
+#: The numpy backend of :func:`dlnbook.gradient_descent_batch`.
 NUMPY = Backend(np, lambda a: np.asarray(a, dtype=np.float64), np.asarray)
 
 
 def run_batch(backend, problem, W0s, step=None, max_iter=10_000, tol=1e-10, record_every=1, progress=False):
-    """:func:`gradient_descent_batch` on the arrays of ``backend`` (a :class:`Backend`).
+    """:func:`dlnbook.gradient_descent_batch` on the arrays of ``backend`` (a :class:`Backend`).
 
     The arguments are checked here, then the loop runs on the backend's arrays; the result holds
     numpy arrays.

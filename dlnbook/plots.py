@@ -3,7 +3,7 @@
 * :func:`loss_on_plane` evaluates ``F(W0 + α D1 + β D2)`` on a grid: a two-dimensional slice of the
   landscape of any :class:`~dlnbook.Problem`, ready for ``matplotlib.pyplot.contour``.
 * :func:`plot_scalar_landscape` draws the two-layer scalar loss ``F(a, b) = ½(ab − y)² + λ/2 (a² + b²)``
-  with its critical points (:func:`dlnbook.scalar_critical_points`) marked by kind (Chapter 1).
+  with its critical points (:func:`dlnbook.scalar.scalar_critical_points`) marked by kind (Chapter 1).
 * :func:`plot_bifurcation`: the roots of the scalar equation (2) against ``y``, coloured by kind (Chapter 2).
 * :func:`plot_convergence`: the gradient norm of a descent run on a log scale, with its fitted rate
   (Chapter 4; :meth:`Trajectory.plot <dlnbook.Trajectory.plot>` calls it).
@@ -102,7 +102,7 @@ def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):
     Draws ``F(a, b) − min F`` for ``F(a, b) = ½(ab − y)² + λ/2 (a² + b²)`` on the square
     ``[−radius, radius]²``, with log-spaced filled contours (so the flat valleys near the minima stay
     visible), the level set through the saddle (when there is one) dashed, and the critical points of
-    :func:`dlnbook.scalar_critical_points` marked by kind. The values come from
+    :func:`dlnbook.scalar.scalar_critical_points` marked by kind. The values come from
     :meth:`Problem.from_target([[y]], widths=[1], lam=lam).loss <dlnbook.Problem.loss>`.
 
     Parameters

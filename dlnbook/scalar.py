@@ -12,7 +12,7 @@ for the singular value ``y`` of Ȳ it is aligned with,
   roots, and above which an active component lowers the loss.
 * :func:`positive_roots`, :func:`stationarity_roots`: the roots of (2), with and without their branch labels.
 * :func:`scalar_critical_points`: the smallest example of all, the two-layer scalar loss
-  ``F(a, b) = ½(ab − y)² + λ/2 (a² + b²)`` of Chapter 1, with the kinds of :func:`dlnbook.classify`.
+  ``F(a, b) = ½(ab − y)² + λ/2 (a² + b²)`` of Chapter 1, with the kinds of :func:`dlnbook.critical.classify`.
 """
 
 from typing import NamedTuple
@@ -264,7 +264,7 @@ def scalar_critical_points(lam, y):
     The closed form derived there: the origin is always critical; if ``|y| > λ`` there are two more,
     ``±(a0, sign(y) a0)`` with ``a0 = sqrt(|y| − λ)``. The Hessian eigenvalues are ``λ ∓ |y|`` at the
     origin and ``2(|y| − λ)``, ``2λ`` at the other two, which gives the kinds, in the words of
-    :func:`dlnbook.classify`: the origin is the ``"global minimum"`` when ``|y| < λ`` and a
+    :func:`dlnbook.critical.classify`: the origin is the ``"global minimum"`` when ``|y| < λ`` and a
     ``"strict saddle"`` when ``|y| > λ``, where the other two are the global minima. At ``|y| = λ``
     (up to the relative tolerance :data:`SCALAR_TIE_RTOL`) the origin is a *degenerate* global
     minimum: its Hessian is singular and F grows only like ``t⁴`` along the diagonal ``b = sign(y) a``.

@@ -28,7 +28,7 @@ DIVERGENCE_FACTOR = 100.0
 #: Power-iteration steps for the curvature estimate ``ℓ₀`` at the start (``step=None``).
 POWER_ITERATIONS = 30
 
-#: The sufficient-decrease test allows for rounding in F: ``ROUNDING · (|F| + ½‖Y‖²)``.
+#: The sufficient-decrease test allows ``ROUNDING · (|F| + ½‖Y‖²)`` for the rounding error of F.
 ROUNDING = 64 * np.finfo(np.float64).eps
 
 #: A step is halved at most this many times in one iteration before the run is declared diverged.
@@ -41,7 +41,7 @@ def per_run(values):
 
 
 def curvature(W, C, B, half_yy, lambdas, xp=np):
-    """Largest |Hessian eigenvalue| at W (stacked: one per run) by power iteration.
+    """The largest absolute Hessian eigenvalue at W (stacked: one per run), by power iteration.
 
     Hessian–vector products are central differences of the gradient (exact for a quadratic; the
     error here is O(h²), far below what a step-size estimate needs). The start vector is the same

@@ -2,8 +2,8 @@
 
 * :class:`Trajectory`: one run, as :func:`dlnbook.gradient_descent` records it: the loss and the
   gradient norm along the run, the distance of each iterate to the last one, the final weights and
-  why the run stopped. :meth:`Trajectory.linear_rate` fits its rate (:mod:`dlnbook.rates`) and
-  :meth:`Trajectory.plot` draws it (:func:`dlnbook.plots.plot_convergence`).
+  why the run stopped. :meth:`Trajectory.linear_rate <dlnbook.Trajectory.linear_rate>` fits its rate
+  (:mod:`dlnbook.rates`) and :meth:`Trajectory.plot <dlnbook.Trajectory.plot>` draws it (:func:`dlnbook.plots.plot_convergence`).
 * :class:`BatchTrajectory`: B runs made together by :func:`dlnbook.gradient_descent_batch`; its
   items are the runs' :class:`Trajectory` records.
 
@@ -64,10 +64,11 @@ class Trajectory:
         ``W0``. None otherwise.
     message : str
         One sentence saying why the run stopped.
-    replay : callable
-        Computes :attr:`distance` (by replaying the run) when it is first asked for.
     initial_step : float
         The first step tried: the constant step, or ``1/ℓ₀`` for backtracking (``step`` if not given).
+
+    The field ``replay`` is the function that computes :attr:`distance` (by replaying the run) when it is
+    first asked for.
     """
     iteration: np.ndarray
     loss: np.ndarray
@@ -154,10 +155,11 @@ class BatchTrajectory:
         For each diverged run a smaller step to try, NaN for the others.
     messages : tuple of str
         Why each run stopped.
-    replay : callable
-        Computes the distances to the last iterates (by replaying the runs) when first asked for.
     initial_step : ndarray
         The first step each run tried (shape ``(B,)``).
+
+    The field ``replay`` is the function that computes the distances to the last iterates (by replaying
+    the runs) when they are first asked for.
     """
     record_iteration: np.ndarray
     record_loss: np.ndarray

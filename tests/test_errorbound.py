@@ -29,8 +29,8 @@ from helpers import SETTINGS, flat, haar, list_norm, numerical_threshold, random
 from dlnbook import Problem, critical_points, threshold  # noqa: E402
 from dlnbook.critical import HESSIAN_NULL_RTOL, orbit_tangent_basis  # noqa: E402
 from dlnbook.data import planted  # noqa: E402
-from dlnbook.errorbound import (distance_to_critical_set, error_bound_holds,  # noqa: E402
-                                error_bound_ratio, estimate_error_bound, normal_hessian)
+from dlnbook.distance import distance_to_critical_set  # noqa: E402
+from dlnbook.errorbound import error_bound_holds, error_bound_ratio, estimate_error_bound, normal_hessian  # noqa: E402
 from dlnbook.scalar import THRESHOLD_RTOL  # noqa: E402
 
 pytestmark = pytest.mark.unit
