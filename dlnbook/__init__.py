@@ -20,9 +20,9 @@ modules follow the book, and the data flow one way (data → problem → critica
 """
 
 from . import critical, data, errorbound
-from .critical import (KINDS, Classification, CriticalPoint, classify, critical_points, orbit_dimension,
+from .critical import (Classification, CriticalPoint, classify, critical_points, orbit_dimension,
                        orbit_tangent_basis, require_critical)
-from .critical_set import CriticalSet, Spectrum, critical_set, require_whitened
+from .critical_set import KINDS, CriticalSet, Spectrum, critical_set, require_whitened
 from .descent import gradient_descent, gradient_descent_batch
 from .distance import DistanceBracket, distance_to_critical_set
 from .errorbound import (ErrorBoundCheck, ErrorBoundEstimate, NormalHessian, RatioBracket, error_bound_holds,

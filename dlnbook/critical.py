@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
-from .critical_set import KINDS, critical_set, require_whitened
+from .critical_set import critical_set, require_whitened
 from .problem import norm
 
 #: A Hessian eigenvalue counts as zero when its absolute value is at most

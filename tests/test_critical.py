@@ -24,7 +24,7 @@ from helpers import SETTINGS, bisect, list_norm, numerical_threshold  # noqa: E4
 
 from dlnbook import Problem  # noqa: E402
 from dlnbook import (KINDS, classify, critical_points, global_threshold, orbit_dimension,  # noqa: E402
-                     require_whitened, stationarity_roots, threshold)
+                     require_whitened, scalar_critical_points, stationarity_roots, threshold)
 from dlnbook.data import planted  # noqa: E402
 
 pytestmark = pytest.mark.unit
@@ -487,3 +487,16 @@ def test_bad_input(call, exception, pattern):
     with pytest.raises(exception) as info:
         call()
     assert re.search(pattern, str(info.value)), str(info.value)
+
+
+@pytest.mark.parametrize("lam, y", [(0.5, 2.0), (0.5, -2.0), (0.5, 0.3), (0.5, -0.5), (0.5, 0.5), (1.2, 3.0)])
+def test_scalar_example_kinds_are_those_of_classify(lam, y):
+    points, kinds, degenerate = scalar_critical_points(lam, y)
+    problem = Problem.from_target([[y]], widths=[1], lam=lam)
+    for (a, b), kind, flat in zip(points, kinds, degenerate):
+        W = [np.array([[a]]), np.array([[b]])]
+        assert list_norm(problem.grad(W)) <= 1e-12
+        result = classify(problem, W)
+        assert (result.kind, result.degenerate) == (kind, flat)
+    # every critical point is listed: as many as the closed form has orbit elements for a 1×1 target
+    assert len(points) == (3 if abs(y) > lam else 1)

@@ -632,3 +632,20 @@ def test_loss_batch_rejects_mismatched_batches():
     problem = Problem.from_target(np.ones((2, 2)), [3], 0.1)
     with pytest.raises(ValueError, match=r"W\[1\] \(layer 2\) must have shape \(B, 2, 3\)"):
         problem.loss_batch([np.zeros((4, 3, 2)), np.zeros((5, 2, 3))])
+
+
+def test_the_library_imports_neither_pyplot_nor_torch():
+    """``import dlnbook`` needs only numpy: figures import matplotlib, the torch backend torch, when used.
+
+    ``dlnbook.explore`` (the explorable figures) is replaced by an empty module here: its own tests
+    check its imports. Every other module is imported, plots and steps included.
+    """
+    import subprocess
+    import sys
+
+    code = ("import sys, types\n"
+            "sys.modules['dlnbook.explore'] = types.SimpleNamespace(explore=None, Explorable=None)\n"
+            "import dlnbook, dlnbook.plots, dlnbook.steps, dlnbook.rates, dlnbook.distance\n"
+            "print(sorted(m for m in ('matplotlib', 'matplotlib.pyplot', 'torch', 'PIL') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
