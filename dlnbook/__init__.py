@@ -22,7 +22,7 @@ modules follow the book, and the data flow one way (data → problem → critica
 from . import critical, data, errorbound
 from .critical import (Classification, CriticalPoint, classify, critical_points, orbit_dimension,
                        orbit_tangent_basis, require_critical)
-from .critical_set import KINDS, CriticalSet, Spectrum, critical_set, require_whitened
+from .critical_set import KINDS, CriticalSet, Spectrum, require_whitened
 from .descent import gradient_descent, gradient_descent_batch
 from .distance import DistanceBracket, distance_to_critical_set
 from .errorbound import (ErrorBoundCheck, ErrorBoundEstimate, NormalHessian, RatioBracket, error_bound_holds,
@@ -35,7 +35,7 @@ from .trajectory import BatchTrajectory, Trajectory
 
 __all__ = ["Problem", "imbalance", "norm", "data", "explore", "Explorable",
            "threshold", "global_threshold", "stationarity_roots", "scalar_critical_points", "ScalarCriticalPoints",
-           "critical_set", "CriticalSet", "Spectrum", "require_whitened",
+           "CriticalSet", "Spectrum", "require_whitened",
            "critical", "critical_points", "classify", "require_critical", "KINDS", "CriticalPoint", "Classification",
            "orbit_dimension", "orbit_tangent_basis",
            "errorbound", "error_bound_holds", "distance_to_critical_set", "error_bound_ratio", "estimate_error_bound",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks
-from .critical_set import critical_set, require_whitened
+from .critical_set import CriticalSet, require_whitened
 from .problem import norm
 
 #: A Hessian eigenvalue counts as zero when its absolute value is at most
@@ -129,7 +129,7 @@ def critical_points(problem, seed=None, max_configurations=100_000):
     seed = _checks.seed(seed)
     max_configurations = _checks.positive_int("max_configurations", max_configurations)
     rng = None if seed is None else np.random.default_rng(seed)
-    closed_form = critical_set(problem)
+    closed_form = CriticalSet(problem)
     n = closed_form.count()
     if n > max_configurations:
         raise ValueError(f"this problem has {n} critical configurations, more than max_configurations="
@@ -252,7 +252,7 @@ def orbit_tangent_basis(problem, W):
     ndarray, shape (n_params, k)
         Orthonormal columns, ``k`` the orbit's dimension.
     """
-    spectrum = critical_set(problem).spectrum
+    spectrum = CriticalSet(problem).spectrum
     W = problem.check_weights(W)
     dims, L = problem.dims, problem.L
 
@@ -345,7 +345,7 @@ def classify(problem, W):
     >>> result.kind, result.n_negative, result.nullity, result.orbit_dim
     ('local minimum', 0, 0, 0)
     """
-    closed_form = critical_set(problem)
+    closed_form = CriticalSet(problem)
     W = require_critical(problem, W)
     eigenvalues = np.linalg.eigvalsh(problem.hessian(W))
     tol = HESSIAN_NULL_RTOL * float(np.max(np.abs(eigenvalues)))

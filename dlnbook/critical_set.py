@@ -19,7 +19,7 @@ active and on which root of (2). This module holds that object:
 
 * :func:`require_whitened`: the check that the closed form applies.
 * :class:`Spectrum`: the singular values of Ȳ, ties snapped, and their singular vectors.
-* :class:`CriticalSet` (:func:`critical_set`): the configurations, their count, a representative
+* :class:`CriticalSet`: the configurations, their count, a representative
   (or a random element) of each orbit, the closed-form kind of each, and the configuration of a
   given critical point. :mod:`dlnbook.critical` and :mod:`dlnbook.errorbound` both work from it.
 
@@ -50,6 +50,10 @@ TIE_RTOL = 1e-10
 
 #: The kinds of critical points, from best to worst.
 KINDS = ("global minimum", "local minimum", "strict saddle", "non-strict saddle")
+
+#: The configurations of recent problems, listed once per problem (a Problem's data and parameters never
+#: change; the entries go with their problems).
+_CONFIGURATIONS = weakref.WeakKeyDictionary()
 
 
 def require_whitened(problem):
@@ -177,7 +181,6 @@ class CriticalSet:
         self.d_min = min(problem.dims)
         self.tau = threshold(problem.L, problem.lambdas)
         self.tau_glob = global_threshold(problem.L, problem.lambdas)
-        self._configurations = None
 
     def __repr__(self):
         return f"CriticalSet({self.problem!r}, {self.count()} configurations)"
@@ -213,9 +216,9 @@ class CriticalSet:
         stabilizer of Ȳ rotates them into each other): the group's first indices are activated,
         larger root first. Zero singular values are never active.
         """
-        if self._configurations is None:
-            self._configurations = self._list()
-        return list(self._configurations)
+        if self.problem not in _CONFIGURATIONS:
+            _CONFIGURATIONS[self.problem] = self._list()
+        return list(_CONFIGURATIONS[self.problem])
 
     def _list(self):
         options = []                # per group: (start, size, [(σ, branch), ...])
@@ -394,14 +397,3 @@ class CriticalSet:
         found.sort()
         return Configuration(tuple((j, s) for j, s, _ in found), tuple(b for _, _, b in found))
 
-
-#: The critical sets of recent problems (a Problem's data and parameters never change).
-_SETS = weakref.WeakKeyDictionary()
-
-
-def critical_set(problem):
-    """The :class:`CriticalSet` of a whitened problem, built once per problem and then reused."""
-    require_whitened(problem)
-    if problem not in _SETS:
-        _SETS[problem] = CriticalSet(problem)
-    return _SETS[problem]

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _checks
 from .critical import CriticalPoint
-from .critical_set import critical_set
+from .critical_set import CriticalSet
 from .problem import norm
 
 #: The orbit alignment of :func:`distance_to_critical_set` stops when a sweep improves the fit
@@ -40,7 +40,7 @@ def _polar(M):
     return U @ Vt
 
 
-#: The σ tables of recent critical sets (a Problem's data and parameters never change).
+#: The σ tables of recent problems (a Problem's data and parameters never change).
 _TABLES = weakref.WeakKeyDictionary()
 
 
@@ -50,14 +50,14 @@ def _configuration_table(closed_form, max_configurations):
     if n > max_configurations:
         raise ValueError(f"this problem has {n} critical configurations, more than max_configurations="
                          f"{max_configurations}; raise max_configurations to bracket the distance")
-    if closed_form not in _TABLES:
+    if closed_form.problem not in _TABLES:
         configurations = closed_form.configurations()
         sigmas = np.zeros((len(configurations), closed_form.d_min))
         for c, configuration in enumerate(configurations):
             values = sorted((sigma for _, sigma in configuration.active), reverse=True)
             sigmas[c, :len(values)] = values
-        _TABLES[closed_form] = (configurations, sigmas)
-    return _TABLES[closed_form]
+        _TABLES[closed_form.problem] = (configurations, sigmas)
+    return _TABLES[closed_form.problem]
 
 
 def _mirsky(problem, W, sigmas):
@@ -186,7 +186,7 @@ def distance_to_critical_set(problem, W, max_configurations=100_000, max_alignme
     >>> bool(lower <= upper <= 1e-3 * 12 ** 0.5), witness.kind
     (True, 'global minimum')
     """
-    closed_form = critical_set(problem)
+    closed_form = CriticalSet(problem)
     spectrum = closed_form.spectrum
     W = problem.check_weights(W)
     max_configurations = _checks.positive_int("max_configurations", max_configurations)

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import _checks
 from .critical import HESSIAN_NULL_RTOL, orbit_tangent_basis, require_critical
-from .critical_set import critical_set, require_whitened
+from .critical_set import CriticalSet, require_whitened
 from .distance import distance_to_critical_set
 from .scalar import THRESHOLD_RTOL
 
@@ -99,7 +99,7 @@ def error_bound_holds(problem):
     >>> error_bound_holds(Problem.from_target([[2.0, 0.0], [0.0, tau]], widths=[2, 2], lam=0.3)).holds
     False
     """
-    closed_form = critical_set(problem)
+    closed_form = CriticalSet(problem)
     spectrum, tau = closed_form.spectrum, closed_form.tau
     offending = tuple(float(v) for v in spectrum.y if abs(v - tau) <= THRESHOLD_RTOL * tau)
     return ErrorBoundCheck(not offending, offending, tau, tuple(float(v) for v in spectrum.y))

@@ -491,3 +491,16 @@ def test_too_many_configurations_and_bad_limits(whitened):
     for option in ("max_configurations", "max_alignments", "max_sweeps"):
         with pytest.raises((TypeError, ValueError), match=re.escape(option)):
             distance_to_critical_set(whitened, W, **{option: 0})
+
+
+def test_cached_configurations_go_with_their_problem():
+    import gc
+    import weakref
+
+    problem = Problem.from_target([[2.0, 0.0], [0.0, 1.0]], widths=[2, 2], lam=0.3)
+    critical_points(problem)
+    distance_to_critical_set(problem, problem.random_weights(seed=0))
+    alive = weakref.ref(problem)
+    del problem
+    gc.collect()
+    assert alive() is None
