@@ -14,7 +14,7 @@ export MPLBACKEND := agg
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 PORT ?= 8000
 
-.PHONY: book serve test notebooks clean venv browser lab
+.PHONY: book serve test test-fast notebooks clean venv browser lab
 
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
@@ -57,6 +57,11 @@ test: venv browser
 	$(BIN)/python -m pytest
 	$(BIN)/jupyter-book build --all -W -n --keep-going .
 	DLNBOOK_REQUIRE_BROWSER=$$([ "$$(id -u)" = 0 ] && echo 1 || echo 0) $(BIN)/python -m pytest tests/browser
+
+# The inner loop while editing dlnbook (under two minutes): its unit and property tests and docstring
+# examples, without the notebooks, the classroom build, the browser and anything marked slow.
+test-fast: venv
+	$(BIN)/python -m pytest -m "not (notebooks or classroom or browser or slow)" dlnbook tests
 
 # Debian's chromium for the browser tests: installed with apt-get when missing and running as root.
 browser:

@@ -2,6 +2,8 @@
 
 Every public entry point validates its arguments here, so a mistake is reported with the
 argument's name and what was expected, never as a broadcasting error from deep inside numpy.
+One rule throughout: an argument of the wrong type raises TypeError; one of the right type with a
+wrong value, shape or range raises ValueError.
 """
 
 from numbers import Integral, Real
@@ -9,7 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 
 
-def _float_array(name, value, what):
+def float_array(name, value, what):
     """``value`` as a float64 array; a TypeError naming ``name`` for text, ragged or complex input."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
@@ -24,7 +26,7 @@ def _float_array(name, value, what):
 
 def matrix(name, value, *, allow_empty=False):
     """Return ``value`` as a finite 2-D float64 array, or raise naming ``name``."""
-    array = _float_array(name, value, "a 2-D array of real numbers")
+    array = float_array(name, value, "a 2-D array of real numbers")
     if array.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array, got an array with {array.ndim} dimension(s) "
                          f"and shape {array.shape}")
@@ -33,6 +35,15 @@ def matrix(name, value, *, allow_empty=False):
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite entries")
     return array
+
+
+def nonnegative_int(name, value):
+    """Return ``value`` as a Python int >= 0, or raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be a nonnegative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a nonnegative integer, got {value}")
+    return int(value)
 
 
 def positive_int(name, value):
@@ -67,7 +78,7 @@ def vector(name, value):
     """Return ``value`` as a finite 1-D float64 array (possibly empty), or raise naming ``name``."""
     if not hasattr(value, "__len__"):
         raise TypeError(f"{name} must be a sequence of real numbers, got {value!r}")
-    array = _float_array(name, value, "a sequence of real numbers")
+    array = float_array(name, value, "a sequence of real numbers")
     if array.ndim != 1:
         raise ValueError(f"{name} must be a flat sequence, got shape {array.shape}")
     if not np.all(np.isfinite(array)):
@@ -88,12 +99,33 @@ def regularization(lam, L):
     return tuple(positive_real(f"lam[{i}]", v) for i, v in enumerate(values))
 
 
-def axes(ax):
-    """The matplotlib Axes to draw on: ``ax``, or the current Axes when it is None."""
-    import matplotlib.pyplot as plt
+def data_pair(X, Y):
+    """``(X, Y)`` as finite non-empty float64 matrices with the same number of samples (columns)."""
+    X = matrix("X", X)
+    Y = matrix("Y", Y)
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(f"X and Y must have the same number of samples (columns): "
+                         f"X is {X.shape[0]}×{X.shape[1]}, Y is {Y.shape[0]}×{Y.shape[1]}")
+    return X, Y
 
-    if ax is None:
-        return plt.gca()
-    if not isinstance(ax, plt.Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
-    return ax
+
+def depth(L):
+    """Return the depth ``L`` as an int >= 2 (at least two weight matrices), or raise."""
+    L = positive_int("L", L)
+    if L < 2:
+        raise ValueError(f"L must be at least 2 (a network with at least two weight matrices), got {L}")
+    return L
+
+
+def seed(value, name="seed"):
+    """Return ``value`` if it can seed ``numpy.random.default_rng`` (None, an integer or a Generator)."""
+    if isinstance(value, bool) or not (value is None or isinstance(value, (Integral, np.random.Generator))):
+        raise TypeError(f"{name} must be None, an integer or a numpy Generator, got {value!r}")
+    return value
+
+
+def readonly(value):
+    """A read-only float64 copy of ``value``: the arrays of a result record cannot change afterwards."""
+    array = np.array(value, dtype=np.float64)
+    array.flags.writeable = False
+    return array

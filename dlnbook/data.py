@@ -11,8 +11,14 @@ import numpy as np
 from . import _checks
 
 
-def _orthonormal_columns(rng, rows, cols):
-    """A rows×cols matrix with orthonormal columns, uniformly random (QR with sign fix)."""
+def orthonormal_columns(rng, rows, cols=None):
+    """A rows×cols matrix with orthonormal columns, uniformly (Haar) random: QR with a sign fix.
+
+    ``cols`` defaults to ``rows``: a Haar-random orthogonal matrix. ``rng`` is a numpy Generator.
+    """
+    cols = rows if cols is None else cols
+    if rows == 0 or cols == 0:
+        return np.zeros((rows, cols))
     Q, R = np.linalg.qr(rng.normal(size=(rows, cols)))
     return Q * np.sign(np.diag(R))
 
@@ -66,11 +72,11 @@ def planted(d0, dL, N, singular_values, seed=None, noise=0.0):
         raise ValueError("noise > 0 needs N > d0: with N = d0 every Y is explained by X")
 
     # separate streams: the same seed gives the same target Ȳ whatever N and noise are
-    target_rng, input_rng, noise_rng = np.random.default_rng(seed).spawn(3)
+    target_rng, input_rng, noise_rng = np.random.default_rng(_checks.seed(seed)).spawn(3)
     r = len(s)
-    U, V = _orthonormal_columns(target_rng, dL, r), _orthonormal_columns(target_rng, d0, r)
+    U, V = orthonormal_columns(target_rng, dL, r), orthonormal_columns(target_rng, d0, r)
     Ybar = (U * s) @ V.T
-    X = _orthonormal_columns(input_rng, N, d0).T
+    X = orthonormal_columns(input_rng, N, d0).T
     Y = Ybar @ X
     if noise > 0:
         E = noise_rng.normal(scale=noise, size=(dL, N))
@@ -96,11 +102,7 @@ def whiten(X, Y):
     -------
     Xw, Y : ndarray
     """
-    X = _checks.matrix("X", X)
-    Y = _checks.matrix("Y", Y)
-    if X.shape[1] != Y.shape[1]:
-        raise ValueError(f"X and Y must have the same number of samples (columns): "
-                         f"X has {X.shape[1]}, Y has {Y.shape[1]}")
+    X, Y = _checks.data_pair(X, Y)
     if X.shape[0] > X.shape[1]:
         raise ValueError(f"X must have at least as many samples as features to be whitened: "
                          f"X is {X.shape[0]}×{X.shape[1]} (d0×N)")

@@ -12,44 +12,29 @@ the flattened weight list, ``‖W‖² = Σ_l ‖W_l‖_F²``.
 
 * :func:`error_bound_holds`: the condition under which the bound holds at every critical point of a
   whitened problem: no singular value of Ȳ equals the threshold τ_L (Chapter 3, the theorem).
-* :func:`distance_to_critical_set`: a certified bracket ``lower ≤ dist(W, 𝒲*) ≤ upper``. The critical
-  set is the finite union of the orbits listed by :func:`~dlnbook.critical.critical_points`. ``upper`` is the
-  distance to an explicit critical point, found by aligning a representative of each candidate orbit
-  with ``W`` (orthogonal Procrustes over the hidden rotations and the stabilizer of Ȳ); ``lower``
-  comes from Mirsky's inequality: every critical point of a configuration has known layer singular
-  values, and ``‖A − B‖_F ≥ ‖s(A) − s(B)‖₂`` for the sorted singular values ``s``.
-* :func:`error_bound_ratio`: ``dist / ‖∇F(W)‖``, bracketed the same way.
+* :func:`error_bound_ratio`: ``dist / ‖∇F(W)‖``, bracketed with the certified bracket of
+  :func:`dlnbook.distance.distance_to_critical_set`.
 * :func:`estimate_error_bound`: those ratios around a critical point at several radii, along random
   directions and along the worst directions the Hessian allows (:func:`normal_hessian`).
 * :func:`normal_hessian`: the Hessian on the normal space of the orbit at a critical point (the
   orbit's tangent space is :func:`dlnbook.critical.orbit_tangent_basis`); nondegenerate = Morse–Bott:
   no kernel there.
 
-This module needs the closed form of :mod:`dlnbook.critical`, so it applies to whitened problems only.
+This module needs the closed form of :mod:`dlnbook.critical_set`, so it applies to whitened problems only.
+Equality with τ_L is decided with :data:`dlnbook.scalar.THRESHOLD_RTOL`, zero Hessian eigenvalues with
+:data:`dlnbook.critical.HESSIAN_NULL_RTOL`, and criticality by :func:`dlnbook.critical.require_critical`.
 """
 
-import weakref
 from dataclasses import dataclass
-from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, critical
-from .critical import CriticalPoint, orbit_tangent_basis, require_whitened
-from .problem import norm
-
-#: A singular value ``y`` of Ȳ counts as equal to τ_L when ``|y − τ_L| ≤ THRESHOLD_RTOL · τ_L``
-#: (the tolerance :mod:`dlnbook.critical` uses for the double root of equation (2)).
-THRESHOLD_RTOL = critical.THRESHOLD_RTOL
-
-#: :func:`estimate_error_bound` accepts ``W_bar`` as critical under the test of :func:`~dlnbook.critical.classify`:
-#: ``‖∇F‖`` at most this times the size of the two terms that cancel in it.
-CRITICAL_RTOL = critical.CRITICAL_RTOL
-
-#: The orbit alignment of :func:`distance_to_critical_set` stops when a sweep improves the fit
-#: ``Σ_l ⟨W_l, g·C_l⟩`` by less than this times ``‖W‖ ‖C‖`` (or after ``max_sweeps`` sweeps).
-ALIGN_RTOL = 1e-15
+from . import _checks
+from .critical import HESSIAN_NULL_RTOL, orbit_tangent_basis, require_critical
+from .critical_set import CriticalSet, require_whitened
+from .distance import distance_to_critical_set
+from .scalar import THRESHOLD_RTOL
 
 
 # --- the condition -------------------------------------------------------------------------------
@@ -63,11 +48,11 @@ class ErrorBoundCheck:
     holds : bool
         True when no singular value of Ȳ equals τ_L: the error bound holds at every critical point.
     offending : tuple of float
-        The singular values of Ȳ equal to τ_L (within :data:`THRESHOLD_RTOL`); empty when ``holds``.
+        The singular values of Ȳ equal to τ_L (within :data:`dlnbook.scalar.THRESHOLD_RTOL`); empty when ``holds``.
     tau : float
         The threshold τ_L(Λ) of equation (2).
     singular_values : tuple of float
-        The singular values of Ȳ, non-increasing (ties snapped as in :mod:`dlnbook.critical`).
+        The singular values of Ȳ, non-increasing (ties snapped as in :class:`dlnbook.critical_set.Spectrum`).
     """
     holds: bool
     offending: tuple
@@ -87,7 +72,7 @@ def error_bound_holds(problem):
 
     It holds exactly when no singular value ``y`` of Ȳ equals the threshold τ_L(Λ) of equation (2),
     that is, when no scalar equation (2) has a repeated positive root (for L = 2: no root is being
-    born from 0). Equality is decided with the relative tolerance :data:`THRESHOLD_RTOL`.
+    born from 0). Equality is decided with the relative tolerance :data:`dlnbook.scalar.THRESHOLD_RTOL`.
 
     Parameters
     ----------
@@ -114,218 +99,24 @@ def error_bound_holds(problem):
     >>> error_bound_holds(Problem.from_target([[2.0, 0.0], [0.0, tau]], widths=[2, 2], lam=0.3)).holds
     False
     """
-    require_whitened(problem)
-    spectrum = critical._spectrum(problem)
-    tau = critical.threshold(problem.L, problem.lambdas)
+    closed_form = CriticalSet(problem)
+    spectrum, tau = closed_form.spectrum, closed_form.tau
     offending = tuple(float(v) for v in spectrum.y if abs(v - tau) <= THRESHOLD_RTOL * tau)
     return ErrorBoundCheck(not offending, offending, tau, tuple(float(v) for v in spectrum.y))
 
 
-# --- the distance to the critical set ----------------------------------------------------------
-
-class DistanceBracket(NamedTuple):
-    """``lower ≤ dist(W, 𝒲*) ≤ upper``, with the critical point ``witness`` at distance ``upper``."""
-    lower: float
-    upper: float
-    witness: CriticalPoint
-
-
-def _polar(M):
-    """The orthogonal O maximizing ⟨O, M⟩ = tr(Oᵀ M) (orthogonal Procrustes): U Vᵀ for M = U S Vᵀ."""
-    if M.shape == (1, 1):                                  # a sign (1 when M = 0)
-        return np.array([[-1.0 if M[0, 0] < 0 else 1.0]])
-    U, _, Vt = np.linalg.svd(M)
-    return U @ Vt
-
-
-#: Configuration tables of recent problems (a Problem's data and parameters never change).
-_TABLES = weakref.WeakKeyDictionary()
-
-
-def _configuration_table(problem, spectrum, max_configurations):
-    """Every configuration [(j, σ, branch), ...] and a K × d_min array of its σ's, sorted decreasing."""
-    L, Lam, d_min = problem.L, float(np.prod(problem.lambdas)), min(problem.dims)
-    n = critical._count_configurations(L, Lam, spectrum, d_min)
-    if n > max_configurations:
-        raise ValueError(f"this problem has {n} critical configurations, more than max_configurations="
-                         f"{max_configurations}; raise max_configurations to bracket the distance")
-    if problem not in _TABLES:
-        configs = critical._configurations(L, Lam, spectrum, d_min)
-        sigmas = np.zeros((len(configs), d_min))
-        for c, conf in enumerate(configs):
-            values = sorted((sigma for _, sigma, _ in conf), reverse=True)
-            sigmas[c, :len(values)] = values
-        _TABLES[problem] = (configs, sigmas)
-    return _TABLES[problem]
-
-
-def _mirsky(problem, W, sigmas):
-    """Mirsky's lower bound on the distance from W to each configuration's critical points.
-
-    A critical point of the configuration has layer singular values ``σ_i / √λ_l`` (and zeros), so
-    ``‖W − V‖² = Σ_l ‖W_l − V_l‖_F² ≥ Σ_l ‖s(W_l) − s(V_l)‖²`` with sorted singular values ``s``.
-    """
-    d_min = sigmas.shape[1]
-    total = np.zeros(sigmas.shape[0])
-    for Wl, lam in zip(W, problem.lambdas):
-        s = np.linalg.svd(Wl, compute_uv=False)           # min(d_l, d_{l−1}) ≥ d_min values
-        total += np.sum((s[:d_min] - sigmas / np.sqrt(lam)) ** 2, axis=1) + np.sum(s[d_min:] ** 2)
-    return np.sqrt(total)
-
-
-def _stabilizer(spectrum, blocks, d0, dL):
-    """(R_0, R_L) in Stab(Ȳ) from one orthogonal block per group of tied singular values."""
-    R0, RL = np.eye(d0), np.eye(dL)
-    for (start, stop), O in zip(spectrum.groups, blocks):
-        R0[start:stop, start:stop] = O
-        RL[start:stop, start:stop] = O
-    V, U = spectrum.Vt.T, spectrum.U
-    return V @ R0 @ V.T, U @ RL @ U.T
-
-
-def _align(problem, spectrum, W, C, max_sweeps):
-    """An element g·C of the orbit of the representative C, close to W, and its distance to W.
-
-    Maximizes ``Σ_l ⟨W_l, R_l C_l R_{l−1}ᵀ⟩`` (equivalently minimizes ``‖W − g·C‖``) over hidden
-    rotations ``R_1, ..., R_{L−1}`` and ``(R_L, R_0) ∈ Stab(Ȳ)``, one block at a time: each block
-    appears linearly, so its best value is an orthogonal Procrustes solution. Two starts: the
-    stabilizer read off the end-to-end product (``P(g·C) = R_L P(C) R_0ᵀ``), and the identity.
-    """
-    L, dims = problem.L, problem.dims
-    U, V = spectrum.U, spectrum.Vt.T
-    scale = norm(W) * norm(C) + np.finfo(float).tiny
-    P_hat = U.T @ problem.product(W) @ V
-    from_product = []
-    for start, stop in spectrum.groups:
-        block = P_hat[start:stop, start:stop]
-        _, vectors = np.linalg.eigh(0.5 * (block + block.T))
-        from_product.append(vectors[:, ::-1])             # the representative's values decrease
-    starts = [from_product, [np.eye(stop - start) for start, stop in spectrum.groups]]
-    best = None
-    for blocks in starts:
-        R = [None] * (L + 1)
-        R[0], R[L] = _stabilizer(spectrum, blocks, dims[0], dims[-1])
-        for l in range(1, L):                              # a forward sweep from the input side
-            M = W[l - 1] @ R[l - 1] @ C[l - 1].T
-            if l == L - 1:
-                M = M + W[l].T @ R[L] @ C[l]
-            R[l] = _polar(M)
-        value = -np.inf
-        for _ in range(max_sweeps):
-            M0 = V.T @ W[0].T @ R[1] @ C[0] @ V            # ⟨W_1, R_1 C_1 R_0ᵀ⟩ = ⟨M0, R̂_0⟩
-            ML = U.T @ W[L - 1] @ R[L - 1] @ C[L - 1].T @ U   # ⟨W_L, R_L C_L R_{L−1}ᵀ⟩ = ⟨ML, R̂_L⟩
-            blocks = [_polar(M0[a:b, a:b] + ML[a:b, a:b]) for a, b in spectrum.groups]
-            R[0], R[L] = _stabilizer(spectrum, blocks, dims[0], dims[-1])
-            for l in range(1, L):
-                R[l] = _polar(W[l - 1] @ R[l - 1] @ C[l - 1].T + W[l].T @ R[l + 1] @ C[l])
-            new = sum(float(np.sum(W[l - 1] * (R[l] @ C[l - 1] @ R[l - 1].T))) for l in range(1, L + 1))
-            done = new - value <= ALIGN_RTOL * scale
-            value = new
-            if done:
-                break
-        element = [R[l] @ C[l - 1] @ R[l - 1].T for l in range(1, L + 1)]
-        distance = norm([a - b for a, b in zip(W, element)])
-        if best is None or distance < best[0]:
-            best = (distance, element)
-    return best
-
-
-def distance_to_critical_set(problem, W, max_configurations=100_000, max_alignments=64, max_sweeps=500):
-    """A certified bracket ``lower ≤ dist(W, 𝒲*) ≤ upper`` of the distance to the critical set.
-
-    The distance is in the Frobenius norm of the flattened weight list, ``‖W‖² = Σ_l ‖W_l‖_F²``.
-    The critical set of a whitened problem is the union of finitely many orbits of the symmetry
-    group ``G = Stab(Ȳ) × O(d_1) × ⋯ × O(d_{L−1})``, one per configuration listed by
-    :func:`~dlnbook.critical.critical_points` (Chapter 2).
-
-    * ``lower``: every critical point of a configuration has layer singular values ``σ_i / √λ_l``
-      (Chapter 2), so by Mirsky's inequality its distance to ``W`` is at least
-      ``(Σ_l ‖s(W_l) − s_l‖²)^{1/2}``, ``s`` the sorted singular values. ``lower`` is the minimum
-      over all configurations (capped at ``upper``): a lower bound on the distance to every
-      critical point.
-    * ``upper``: configurations are visited in increasing order of their Mirsky bound; for each, a
-      representative is aligned with ``W`` by block-wise orthogonal Procrustes over the hidden
-      rotations and the stabilizer of Ȳ (see ``_align``). The visit stops when the next Mirsky
-      bound is at least the best distance found (no later orbit can be closer), or after
-      ``max_alignments`` orbits. ``upper`` is the distance to the best aligned point, ``witness``.
-
-    Parameters
-    ----------
-    problem : dlnbook.Problem
-        A whitened problem (``X Xᵀ = I``).
-    W : sequence of ndarray
-        Weights ``[W_1, ..., W_L]``.
-    max_configurations : int
-        Refuse problems with more critical configurations than this.
-    max_alignments : int
-        Align at most this many orbits (the bracket stays valid, ``upper`` may be less tight).
-    max_sweeps : int
-        Sweeps of the block-wise alignment per start.
-
-    Returns
-    -------
-    DistanceBracket
-        ``(lower, upper, witness)``; ``witness`` is a :class:`~dlnbook.critical.CriticalPoint` whose ``W`` is
-        the critical point at distance ``upper`` from ``W`` (with its configuration, loss and kind).
-
-    Raises
-    ------
-    TypeError, ValueError
-        If ``problem`` is not a whitened :class:`~dlnbook.Problem`, ``W`` does not have the layer
-        shapes of ``problem`` or has non-finite entries, or an integer option is not positive.
-
-    Examples
-    --------
-    >>> from dlnbook import Problem, critical_points
-    >>> from dlnbook.errorbound import distance_to_critical_set
-    >>> problem = Problem.from_target([[2.0, 0.0], [0.0, 1.5]], widths=[2, 2], lam=0.5)
-    >>> best = [p for p in critical_points(problem, rotate=0) if p.kind == "global minimum"][0]
-    >>> W = [w + 1e-3 for w in best.W]                       # ‖W − best.W‖ = 1e-3 √12
-    >>> lower, upper, witness = distance_to_critical_set(problem, W)
-    >>> bool(lower <= upper <= 1e-3 * 12 ** 0.5), witness.kind
-    (True, 'global minimum')
-    """
-    require_whitened(problem)
-    W = problem.check_weights(W)
-    max_configurations = _checks.positive_int("max_configurations", max_configurations)
-    max_alignments = _checks.positive_int("max_alignments", max_alignments)
-    max_sweeps = _checks.positive_int("max_sweeps", max_sweeps)
-    spectrum = critical._spectrum(problem)
-    configs, sigmas = _configuration_table(problem, spectrum, max_configurations)
-    bounds = _mirsky(problem, W, sigmas)
-    order = np.argsort(bounds, kind="stable")
-    best = None
-    for count, c in enumerate(order):
-        if count >= max_alignments or (best is not None and bounds[c] >= best[0]):
-            break
-        active = tuple((j, sigma) for j, sigma, _ in configs[c])
-        representative = critical._layers(problem, spectrum, active)
-        distance, element = _align(problem, spectrum, W, representative, max_sweeps)
-        if best is None or distance < best[0]:
-            best = (distance, element, c)
-    distance, element, c = best
-    L, Lam, d_min = problem.L, float(np.prod(problem.lambdas)), min(problem.dims)
-    active = tuple((j, sigma) for j, sigma, _ in configs[c])
-    branches = tuple(b for _, _, b in configs[c])
-    kind, degenerate, _ = critical._closed_form(L, Lam, spectrum.y, d_min, [j for j, _ in active], branches)
-    witness = CriticalPoint(element, active, branches, problem.loss(element), kind, degenerate)
-    # Mirsky's bound is at most the distance to every critical point, the witness included; where the
-    # two coincide (singular-value moves) rounding can put it a hair above: report the smaller.
-    return DistanceBracket(min(float(bounds[order[0]]), distance), distance, witness)
-
-
 class RatioBracket(NamedTuple):
-    """``lower ≤ dist(W, 𝒲*) / ‖∇F(W)‖ ≤ upper``, and the gradient norm."""
+    """``lower ≤ dist(W, 𝒲*) / ‖∇F(W)‖ ≤ upper``, and the gradient norm ``grad_norm = ‖∇F(W)‖``."""
     lower: float
     upper: float
-    gradient_norm: float
+    grad_norm: float
 
 
 def error_bound_ratio(problem, W, **options):
     """The ratio ``dist(W, 𝒲*) / ‖∇F(W)‖``, bracketed (Chapter 3).
 
     The error bound at a critical point ``W̄`` says that this ratio stays bounded (by κ) for ``W``
-    near ``W̄``. Both ends of the bracket of :func:`distance_to_critical_set` are divided by the
+    near ``W̄``. Both ends of the bracket of :func:`~dlnbook.distance.distance_to_critical_set` are divided by the
     gradient norm; norms are Frobenius norms of the flattened weight list.
 
     Parameters
@@ -335,17 +126,17 @@ def error_bound_ratio(problem, W, **options):
     W : sequence of ndarray
         Weights, not critical (``∇F(W) ≠ 0``).
     **options
-        Passed to :func:`distance_to_critical_set`.
+        Passed to :func:`~dlnbook.distance.distance_to_critical_set`.
 
     Returns
     -------
     RatioBracket
-        ``(lower, upper, gradient_norm)``.
+        ``(lower, upper, grad_norm)``.
 
     Raises
     ------
     TypeError, ValueError
-        As :func:`distance_to_critical_set`; also if ``∇F(W) = 0`` exactly (the ratio is undefined).
+        As :func:`~dlnbook.distance.distance_to_critical_set`; also if ``∇F(W) = 0`` exactly (the ratio is undefined).
 
     Examples
     --------
@@ -358,12 +149,12 @@ def error_bound_ratio(problem, W, **options):
     """
     require_whitened(problem)
     W = problem.check_weights(W)
-    gradient_norm = problem.grad_norm(W)
-    if gradient_norm == 0.0:
+    grad_norm = problem.grad_norm(W)
+    if grad_norm == 0.0:
         raise ValueError("W is a critical point (∇F(W) = 0): the ratio dist / ‖∇F‖ is undefined there; "
                          "evaluate it at points near W instead (see estimate_error_bound)")
     lower, upper, _ = distance_to_critical_set(problem, W, **options)
-    return RatioBracket(lower / gradient_norm, upper / gradient_norm, gradient_norm)
+    return RatioBracket(lower / grad_norm, upper / grad_norm, grad_norm)
 
 
 # --- estimating κ around a critical point --------------------------------------------------------
@@ -404,6 +195,10 @@ class ErrorBoundEstimate:
     worst_directions: np.ndarray
     kernel_normal_dim: int
     h_min: float
+
+    def __post_init__(self):
+        for name in ("radii", "random", "random_lower", "worst", "worst_lower", "worst_directions"):
+            object.__setattr__(self, name, _checks.readonly(getattr(self, name)))
 
     @property
     def kappa(self):
@@ -488,7 +283,7 @@ def normal_hessian(problem, W_bar, max_directions=4):
     Q, _ = np.linalg.qr(np.concatenate([T, np.eye(n)], axis=1))
     N = Q[:, T.shape[1]:n]                                 # an orthonormal basis of T^⊥
     eigenvalues = np.linalg.eigvalsh(H)
-    tol = critical.HESSIAN_NULL_RTOL * float(np.max(np.abs(eigenvalues)))
+    tol = HESSIAN_NULL_RTOL * float(np.max(np.abs(eigenvalues)))
     values, vectors = np.linalg.eigh(N.T @ H @ N)
     kernel = np.abs(values) <= tol
     kernel_normal_dim = int(np.sum(kernel))
@@ -499,14 +294,14 @@ def normal_hessian(problem, W_bar, max_directions=4):
     else:
         chosen = [int(np.argmin(np.abs(values)))] if values.size else []
     directions = (N @ vectors[:, chosen]).T if len(chosen) else np.zeros((0, n))
-    return NormalHessian(values, kernel_normal_dim, h_min, directions)
+    return NormalHessian(_checks.readonly(values), kernel_normal_dim, h_min, _checks.readonly(directions))
 
 
-def estimate_error_bound(problem, W_bar, radii, directions=8, seed=None, max_worst=4, **options):
+def estimate_error_bound(problem, W_bar, radii, n_random=8, seed=None, max_worst=4, **options):
     """Estimate the error-bound constant κ around a critical point ``W̄`` (Chapter 3).
 
     For each radius ``ρ`` and unit direction ``D`` (Frobenius norm of the flattened list), evaluates
-    :func:`error_bound_ratio` at ``W̄ + ρ D``. Directions: ``directions`` random ones (Gaussian,
+    :func:`error_bound_ratio` at ``W̄ + ρ D``. Directions: ``n_random`` random ones (Gaussian,
     normalized) and the worst-case ones: the Hessian kernel's directions normal to the orbit of
     ``W̄`` (at most ``max_worst``), or, when there are none (``W̄`` nondegenerate), the eigenvector of
     the smallest nonzero Hessian eigenvalue on the normal space. If the error bound holds at ``W̄``,
@@ -518,17 +313,17 @@ def estimate_error_bound(problem, W_bar, radii, directions=8, seed=None, max_wor
     problem : dlnbook.Problem
         A whitened problem (small: the dense Hessian is built).
     W_bar : sequence of ndarray
-        A critical point (``‖∇F‖`` at most :data:`CRITICAL_RTOL` relative to its terms).
+        A critical point (see :func:`dlnbook.critical.require_critical`).
     radii : sequence of float
         Positive radii.
-    directions : int
+    n_random : int
         Number of random directions (0 for the worst-case ones only).
     seed : int or numpy.random.Generator, optional
         Seed of the random directions.
     max_worst : int
         At most this many worst-case directions.
     **options
-        Passed to :func:`distance_to_critical_set`.
+        Passed to :func:`~dlnbook.distance.distance_to_critical_set`.
 
     Returns
     -------
@@ -538,14 +333,14 @@ def estimate_error_bound(problem, W_bar, radii, directions=8, seed=None, max_wor
     ------
     TypeError, ValueError
         If ``problem`` is not whitened, ``W_bar`` has the wrong shapes, is not finite or not critical,
-        ``radii`` are not positive and finite, or ``directions`` is not a nonnegative integer.
+        ``radii`` are not positive and finite, or ``n_random`` is not a nonnegative integer.
 
     Examples
     --------
     >>> from dlnbook import Problem
     >>> from dlnbook.errorbound import estimate_error_bound
     >>> problem = Problem.from_target([[2.0]], widths=[1], lam=0.5)
-    >>> estimate = estimate_error_bound(problem, problem.zeros(), [1e-2, 1e-3, 1e-4], directions=2, seed=0)
+    >>> estimate = estimate_error_bound(problem, problem.zeros(), [1e-2, 1e-3, 1e-4], n_random=2, seed=0)
     >>> estimate.kernel_normal_dim, round(estimate.h_min, 6), round(float(estimate.worst[-1, 0]) * estimate.h_min, 4)
     (0, 1.5, 1.0)
     """
@@ -554,21 +349,13 @@ def estimate_error_bound(problem, W_bar, radii, directions=8, seed=None, max_wor
     radii = _checks.vector("radii", radii)
     if radii.size == 0 or np.any(radii <= 0):
         raise ValueError(f"radii must be a non-empty sequence of positive numbers, got {radii.tolist()}")
-    if isinstance(directions, bool) or not isinstance(directions, Integral) or directions < 0:
-        raise TypeError(f"directions must be a nonnegative integer (the number of random directions), "
-                        f"got {directions!r}")
+    n_random = _checks.nonnegative_int("n_random", n_random)
     max_worst = _checks.positive_int("max_worst", max_worst)
-    if isinstance(seed, bool) or not (seed is None or isinstance(seed, (Integral, np.random.Generator))):
-        raise TypeError(f"seed must be None, an integer or a numpy Generator, got {seed!r}")
-    G = problem.grad(W_bar)
-    penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W_bar)]
-    size = sum(np.linalg.norm(g - p) + np.linalg.norm(p) for g, p in zip(G, penalty))
-    if norm(G) > CRITICAL_RTOL * size:
-        raise ValueError(f"W_bar is not a critical point: ‖∇F(W_bar)‖ = {norm(G):.3g}, more than "
-                         f"CRITICAL_RTOL = {CRITICAL_RTOL:g} times the size of its terms ({size:.3g})")
+    seed = _checks.seed(seed)
+    W_bar = require_critical(problem, W_bar, name="W_bar")
     rng = np.random.default_rng(seed)
-    random = rng.normal(size=(int(directions), problem.n_params))
-    random /= np.linalg.norm(random, axis=1, keepdims=True) if directions else 1.0
+    random = rng.normal(size=(n_random, problem.n_params))
+    random /= np.linalg.norm(random, axis=1, keepdims=True) if n_random else 1.0
     _, kernel_normal_dim, h_min, worst = normal_hessian(problem, W_bar, max_worst)
     w_bar = problem.flatten(W_bar)
 

@@ -1,29 +1,38 @@
-"""Figures for the book: the loss on a plane, and the two-layer scalar example (Chapter 1).
+"""The book's figures: every function that draws lives here (Chapters 1, 2 and 4).
 
 * :func:`loss_on_plane` evaluates ``F(W0 + α D1 + β D2)`` on a grid: a two-dimensional slice of the
   landscape of any :class:`~dlnbook.Problem`, ready for ``matplotlib.pyplot.contour``.
-* :func:`scalar_critical_points` lists the critical points of the two-layer scalar loss
-  ``F(a, b) = ½(ab − y)² + λ/2 (a² + b²)`` with their kinds, from the closed form derived in Chapter 1.
-* :func:`plot_scalar_landscape` draws that landscape with its critical points marked.
+* :func:`plot_scalar_landscape` draws the two-layer scalar loss ``F(a, b) = ½(ab − y)² + λ/2 (a² + b²)``
+  with its critical points (:func:`dlnbook.scalar.scalar_critical_points`) marked by kind (Chapter 1).
+* :func:`plot_bifurcation`: the roots of the scalar equation (2) against ``y``, coloured by kind (Chapter 2).
+* :func:`plot_convergence`: the gradient norm of a descent run on a log scale, with its fitted rate
+  (Chapter 4; :meth:`Trajectory.plot <dlnbook.Trajectory.plot>` calls it).
 
-This module needs matplotlib; the rest of ``dlnbook`` needs only numpy.
+matplotlib is imported when a drawing function is first called, so ``import dlnbook`` stays light.
 """
 
 import numpy as np
-from matplotlib.colors import LogNorm
-from matplotlib.lines import Line2D
 
 from . import _checks
 from .problem import Problem
+from .scalar import THRESHOLD_RTOL, global_threshold, positive_roots, scalar_critical_points, threshold
 
-#: Relative tolerance under which ``|y|`` and ``λ`` count as equal in :func:`scalar_critical_points`.
-SCALAR_TIE_RTOL = 1e-9
-
-_MARKERS = {  # kind -> (marker, face colour, label)
-    "minimum": ("o", "white", "local minimum"),
-    "degenerate minimum": ("D", "orange", "degenerate minimum"),
-    "saddle": ("X", "crimson", "saddle"),
+_MARKERS = {  # (kind, degenerate) -> (marker, face colour, label)
+    ("global minimum", False): ("o", "white", "global minimum"),
+    ("global minimum", True): ("D", "orange", "degenerate global minimum"),
+    ("strict saddle", False): ("X", "crimson", "strict saddle"),
 }
+
+
+def _axes(ax):
+    """The matplotlib Axes to draw on: ``ax``, or the current Axes when it is None."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        return plt.gca()
+    if not isinstance(ax, plt.Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    return ax
 
 
 def _grid(name, values):
@@ -87,64 +96,13 @@ def loss_on_plane(problem, W0, D1, D2, alphas, betas):
     return problem.loss_batch([w + a * d1 + b * d2 for w, d1, d2 in zip(W0, D1, D2)]).reshape(betas.size, alphas.size)
 
 
-def scalar_critical_points(lam, y):
-    """Critical points of ``F(a, b) = ½(ab − y)² + λ/2 (a² + b²)`` and their kinds.
-
-    This is the two-layer scalar network with input ``x = 1`` (Chapter 1, the scalar landscape).
-    The closed form derived there: the origin is always critical; if ``|y| > λ`` there are two more,
-    ``±(a0, sign(y) a0)`` with ``a0 = sqrt(|y| − λ)``. The Hessian eigenvalues are ``λ ∓ |y|`` at the
-    origin and ``2(|y| − λ)``, ``2λ`` at the other two, which gives the kinds.
-
-    Parameters
-    ----------
-    lam : float
-        The regularization parameter λ > 0 (the same in both layers).
-    y : float
-        The target.
-
-    Returns
-    -------
-    points : ndarray, shape (k, 2)
-        The critical points ``(a, b)``, origin first; k is 1 or 3.
-    kinds : list of str
-        ``"minimum"`` (positive definite Hessian), ``"saddle"`` (one negative eigenvalue) or
-        ``"degenerate minimum"`` (the origin when ``|y| = λ``, up to a relative tolerance
-        :data:`SCALAR_TIE_RTOL`; its Hessian is singular and F grows only like ``t⁴`` along the
-        diagonal ``b = sign(y) a``).
-
-    Raises
-    ------
-    TypeError
-        If ``lam`` or ``y`` is not a real number.
-    ValueError
-        If ``lam`` is not positive and finite, or ``y`` is not finite.
-
-    Examples
-    --------
-    >>> from dlnbook.plots import scalar_critical_points
-    >>> points, kinds = scalar_critical_points(0.5, -2.5)
-    >>> points.tolist(), kinds
-    ([[0.0, 0.0], [1.4142135623730951, -1.4142135623730951], [-1.4142135623730951, 1.4142135623730951]], ['saddle', 'minimum', 'minimum'])
-    """
-    lam = _checks.positive_real("lam", lam)
-    y = _checks.real("y", y)
-    if abs(abs(y) - lam) <= SCALAR_TIE_RTOL * lam:
-        return np.zeros((1, 2)), ["degenerate minimum"]
-    if abs(y) < lam:
-        return np.zeros((1, 2)), ["minimum"]
-    a0 = np.sqrt(abs(y) - lam)
-    sign = np.sign(y)
-    points = np.array([[0.0, 0.0], [a0, sign * a0], [-a0, -sign * a0]])
-    return points, ["saddle", "minimum", "minimum"]
-
-
 def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):
     """Contours of the two-layer scalar loss, with its critical points marked.
 
     Draws ``F(a, b) − min F`` for ``F(a, b) = ½(ab − y)² + λ/2 (a² + b²)`` on the square
     ``[−radius, radius]²``, with log-spaced filled contours (so the flat valleys near the minima stay
     visible), the level set through the saddle (when there is one) dashed, and the critical points of
-    :func:`scalar_critical_points` marked by kind. The values come from
+    :func:`dlnbook.scalar.scalar_critical_points` marked by kind. The values come from
     :meth:`Problem.from_target([[y]], widths=[1], lam=lam).loss <dlnbook.Problem.loss>`.
 
     Parameters
@@ -180,7 +138,7 @@ def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):
     >>> fig, ax = plt.subplots()
     >>> ax = plot_scalar_landscape(0.5, 2.0, ax=ax, n=41)
     >>> [text.get_text() for text in ax.get_legend().get_texts()]
-    ['level set of the saddle', 'saddle', 'local minimum']
+    ['level set of the saddle', 'strict saddle', 'global minimum']
     >>> plt.close(fig)
     """
     lam = _checks.positive_real("lam", lam)
@@ -189,13 +147,15 @@ def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):
     n = _checks.positive_int("n", n)
     if n < 2:
         raise ValueError(f"n must be at least 2 grid points per axis, got {n}")
-    ax = _checks.axes(ax)
+    ax = _axes(ax)
+    from matplotlib.colors import LogNorm
+    from matplotlib.lines import Line2D
 
     problem = Problem.from_target([[y]], widths=[1], lam=lam)
     one, zero = np.ones((1, 1)), np.zeros((1, 1))
     grid = np.linspace(-radius, radius, n)
     Z = loss_on_plane(problem, problem.zeros(), [one, zero], [zero, one], grid, grid)
-    points, kinds = scalar_critical_points(lam, y)
+    points, kinds, degenerate = scalar_critical_points(lam, y)
     values = [problem.loss([np.array([[a]]), np.array([[b]])]) for a, b in points]
     gap = np.maximum(Z - min(values), 0.0)
 
@@ -207,21 +167,22 @@ def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):
     ax.figure.colorbar(filled, ax=ax, label=r"$F(a,b) - \min F$ (log scale)", format="%.0e")
 
     handles = []
-    if "saddle" in kinds:
-        saddle_gap = values[kinds.index("saddle")] - min(values)
+    if "strict saddle" in kinds:
+        saddle_gap = values[kinds.index("strict saddle")] - min(values)
         ax.contour(grid, grid, gap, levels=[saddle_gap], colors="white", linewidths=1.2, linestyles="--")
         handles.append(Line2D([], [], color="white", linestyle="--", label="level set of the saddle"))
-    for kind in dict.fromkeys(kinds):  # each kind once, in order of appearance
-        marker, colour, label = _MARKERS[kind]
-        chosen = points[[k == kind for k in kinds]]
+    marks = list(zip(kinds, degenerate))
+    for mark in dict.fromkeys(marks):  # each kind once, in order of appearance
+        marker, colour, label = _MARKERS[mark]
+        chosen = points[[m == mark for m in marks]]
         handles.append(ax.scatter(chosen[:, 0], chosen[:, 1], s=90, marker=marker, c=colour,
                                   edgecolors="black", linewidths=1.2, zorder=3, label=label))
-    legend = ax.legend(handles=handles, loc="upper left", fontsize="small", framealpha=0.85)
+    legend = ax.legend(handles=handles, loc="upper left", framealpha=0.85)
     legend.get_frame().set_facecolor("lightgrey")
 
-    if kinds[0] == "saddle":
+    if kinds[0] == "strict saddle":
         regime = r"$|y| > \lambda$: origin is a saddle"
-    elif kinds[0] == "minimum":
+    elif not degenerate[0]:
         regime = r"$|y| < \lambda$: origin is the minimum"
     else:
         regime = r"$|y| = \lambda$: degenerate origin"
@@ -229,4 +190,134 @@ def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):
     ax.set_xlabel(r"$a$ (first layer $W_1$)")
     ax.set_ylabel(r"$b$ (second layer $W_2$)")
     ax.set_aspect("equal")
+    return ax
+
+
+_BRANCH_STYLE = {  # kind -> (colour, line width, label)
+    "global minimum": ("C0", 3.0, "global minimum"),
+    "local minimum": ("C2", 2.0, "local minimum (not global)"),
+    "strict saddle": ("crimson", 1.5, "saddle"),
+}
+
+
+def plot_bifurcation(L, lam, y_max=3.0, ax=None, n=600):
+    """The roots σ of equation (2) against the singular value y: the bifurcation diagram.
+
+    For one component (a network of width 1 fitting a 1×1 target y), draws every nonnegative root of
+    (2) as y runs over ``[0, y_max]``, coloured by the kind of the critical point it gives: global
+    minimum, local minimum that is not global, saddle. Dashed vertical lines mark τ_L and, for
+    L ≥ 3, τ^glob. For L = 2 the branch is born from σ = 0 (a pitchfork); for L ≥ 3 two branches are
+    born together at ``(τ_L, σ*)`` (a saddle–node), away from 0.
+
+    Parameters
+    ----------
+    L : int
+        Depth, at least 2.
+    lam : float or sequence of float
+        One positive λ for every layer, or L of them.
+    y_max : float
+        Right end of the y axis.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (the current Axes if omitted).
+    n : int
+        Number of values of y.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    TypeError, ValueError
+        On invalid ``L``, ``lam``, ``y_max``, ``n`` or ``ax``.
+    """
+    L = _checks.depth(L)
+    lambdas = _checks.regularization(lam, L)
+    Lam = float(np.prod(lambdas))
+    y_max = _checks.positive_real("y_max", y_max)
+    n = _checks.positive_int("n", n)
+    if n < 2:
+        raise ValueError(f"n must be at least 2, got {n}")
+    ax = _axes(ax)
+    tau, glob = threshold(L, lambdas), global_threshold(L, lambdas)
+    ys = np.union1d(np.linspace(0.0, y_max, n), [tau] if tau < y_max else [])
+    branches = {"0": np.zeros_like(ys), "+": np.full_like(ys, np.nan), "-": np.full_like(ys, np.nan)}
+    kinds = {"0": [], "+": [], "-": []}
+    for i, y in enumerate(ys):
+        for sigma, b in positive_roots(y, L, lambdas):
+            for name in ("+", "-") if b == "*" else (b,):     # the double root closes both branches
+                branches[name][i] = sigma
+        if L == 2 and y == tau:
+            branches["+"][i] = 0.0                             # the pitchfork: born from σ = 0
+        kinds["0"].append("strict saddle" if L == 2 and y > tau * (1 + THRESHOLD_RTOL) else
+                          "global minimum" if y <= glob else "local minimum")
+        kinds["+"].append("global minimum" if y >= glob else "local minimum")
+        kinds["-"].append("strict saddle")
+    for name in ("0", "+", "-"):
+        for kind, (colour, width, label) in _BRANCH_STYLE.items():
+            mask = np.array([k == kind for k in kinds[name]])
+            if np.any(mask & ~np.isnan(branches[name])):
+                ax.plot(ys, np.where(mask, branches[name], np.nan), color=colour, linewidth=width, label=label)
+    top = ax.get_xaxis_transform()           # x in data units, y as a fraction of the axes
+    ax.axvline(tau, color="grey", linestyle="--", linewidth=1)
+    ax.text(tau, 0.98, r" $\tau_L$", va="top", ha="left", color="dimgrey", transform=top)
+    if L > 2:
+        ax.axvline(glob, color="black", linestyle=":", linewidth=1)
+        ax.text(glob, 0.90, r" $\tau^{\mathrm{glob}}$", va="top", ha="left", transform=top)
+        sigma_star = positive_roots(tau, L, lambdas)[0].sigma
+        ax.plot([tau], [sigma_star], marker="o", color="black", markersize=5, label="saddle–node (double root)")
+    ax.set_xlim(0, y_max)
+    ax.set_xlabel("singular value $y$ of $\\bar Y$")
+    ax.set_ylabel(r"root $\sigma$ of equation (2)")
+    ax.set_title(f"L = {L}, Λ = {Lam:.3g}")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), loc="center right")
+    return ax
+
+
+def plot_convergence(trajectory, ax=None, fit=True, label=None, distance=False, **style):
+    """The convergence figure of a descent run: ``‖∇F(W_k)‖`` against k on a log scale (Chapter 4).
+
+    Parameters
+    ----------
+    trajectory : dlnbook.Trajectory
+        A run of :func:`dlnbook.gradient_descent` (or one run of a batch).
+    ax : matplotlib Axes, optional
+        Where to draw (default: the current axes).
+    fit : bool
+        Also draw the fitted line of :meth:`Trajectory.linear_rate <dlnbook.Trajectory.linear_rate>`
+        over its range, labelled with q.
+    label : str, optional
+        Legend label of the curve.
+    distance : bool
+        Also draw the distance to the last iterate, ``‖W_k − W_K‖`` (dotted).
+    **style
+        Passed to ``Axes.semilogy`` for the gradient-norm curve.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    (line,) = ax.semilogy(trajectory.iteration, trajectory.grad_norm, label=label or r"$\|\nabla F(W_k)\|$",
+                          **style)
+    if distance:
+        shown = trajectory.distance > 0
+        ax.semilogy(trajectory.iteration[shown], trajectory.distance[shown], linestyle=":", color=line.get_color(),
+                    label=r"$\|W_k - W_K\|$")
+    if fit:
+        try:
+            rate = trajectory.linear_rate()
+        except ValueError:
+            rate = None
+        if rate is not None:
+            ks = np.array([rate.start, rate.stop], dtype=float)
+            ax.semilogy(ks, np.exp(rate.intercept + rate.slope * ks), color="black", linestyle="--",
+                        linewidth=1, label=f"fit: q = {rate.q:.5f}")
+    ax.set_xlabel("iteration $k$")
+    ax.set_ylabel(r"gradient norm $\|\nabla F(W_k)\|$")
+    if not ax.get_title():
+        ax.set_title(f"Gradient descent: {trajectory.status} after {trajectory.iterations} steps")
+    ax.legend(loc="best")
     return ax

@@ -15,9 +15,44 @@ import numpy as np
 from . import _checks
 
 
+# --- the formulas on raw arrays ------------------------------------------------------------------
+# ``W`` is a list of arrays, each (d_l, d_{l-1}) or stacked (B, d_l, d_{l-1}); ``lambdas`` is a
+# sequence of floats or, for stacked runs with their own parameters, of arrays of shape (B, 1, 1).
+# The same code serves numpy arrays and torch tensors (dlnbook.descent, dlnbook.torch_backend).
+
 def _t(A):
     """Transpose of the last two axes (``A.T`` for a matrix, every matrix of a stack otherwise)."""
     return A.T if A.ndim == 2 else A.swapaxes(-1, -2)
+
+
+def inner(A, B):
+    """``⟨A, B⟩ = Σ A_ij B_ij`` over the last two axes (a number for matrices, one per matrix of a stack)."""
+    if A.ndim == 2 and isinstance(A, np.ndarray):
+        return np.vdot(A, B)                       # one call: the cheapest form for a single matrix
+    return (A * B).sum((-2, -1))
+
+
+def prefix_products(W):
+    """``[W_{0:1}, W_{1:1}, ..., W_{L:1}]``, ``W_{l:1} = W_l ⋯ W_1``, with ``W_{0:1} = None`` for the identity."""
+    prefixes = [None, W[0]]
+    for Wl in W[1:]:
+        prefixes.append(Wl @ prefixes[-1])
+    return prefixes
+
+
+def evaluate(W, C, B, half_yy, lambdas):
+    """``F(W)``, the prefix products ``W_{l:1}`` and ``G = P C − B``: the loss of Chapter 1.
+
+    The fit is ``½‖PX − Y‖² = ½ tr(P C Pᵀ) − tr(P Bᵀ) + ½‖Y‖²`` (the sufficient statistics, so the
+    cost does not depend on N), written with the product ``P C`` that the gradient needs as well.
+    """
+    prefixes = prefix_products(W)
+    P = prefixes[-1]
+    PC = P @ C
+    loss = 0.5 * inner(PC, P) - inner(P, B) + half_yy
+    for lam, Wl in zip(lambdas, W):
+        loss = loss + 0.5 * (lam if isinstance(lam, float) else lam[..., 0, 0]) * inner(Wl, Wl)
+    return loss, prefixes, PC - B
 
 
 def _back(W, G):
@@ -28,14 +63,22 @@ def _back(W, G):
     return A[::-1]
 
 
-def _gradient(W, prefixes, G, lambdas):
-    """``∇_{W_l} F = W_{L:l+1}ᵀ G W_{l-1:1}ᵀ + λ_l W_l`` with ``G = P C − B`` and the prefix products.
+def gradient(W, prefixes, G, lambdas):
+    """``∇_{W_l} F = W_{L:l+1}ᵀ G W_{l-1:1}ᵀ + λ_l W_l`` from ``G = P C − B`` and the prefix products.
 
-    One backward sweep and the prefix products: O(L) matrix products. Works on single weight lists
-    and on stacks ``(B, d_l, d_{l-1})``, with numpy arrays or torch tensors (``dlnbook.descent``).
+    One backward sweep and the prefix products: O(L) matrix products, on single weight lists and
+    on stacks, with numpy arrays or torch tensors (see :func:`evaluate`).
     """
     return [(Al if prev is None else Al @ _t(prev)) + lam * Wl
             for Al, prev, Wl, lam in zip(_back(W, G), prefixes[:-1], W, lambdas)]
+
+
+def squared_norm(Ws):
+    """``Σ_l ‖W_l‖_F²`` (one number per run for stacks), with :func:`inner`."""
+    total = inner(Ws[0], Ws[0])
+    for Wl in Ws[1:]:
+        total = total + inner(Wl, Wl)
+    return total
 
 
 def norm(W):
@@ -71,7 +114,9 @@ class Problem:
     lambdas : tuple of float
         ``(λ_1, ..., λ_L)``.
     C, B : ndarray
-        The sufficient statistics ``X Xᵀ`` (d0×d0) and ``Y Xᵀ`` (dL×d0).
+        The sufficient statistics ``X Xᵀ`` (d0×d0) and ``Y Xᵀ`` (dL×d0), read-only.
+    half_yy : float
+        ``½‖Y‖_F²``, the constant of the loss.
     N : int
         Number of samples.
 
@@ -92,11 +137,7 @@ class Problem:
     """
 
     def __init__(self, X, Y, widths, lam):
-        X = _checks.matrix("X", X)
-        Y = _checks.matrix("Y", Y)
-        if X.shape[1] != Y.shape[1]:
-            raise ValueError(f"X and Y must have the same number of samples (columns): "
-                             f"X is {X.shape[0]}×{X.shape[1]}, Y is {Y.shape[0]}×{Y.shape[1]}")
+        X, Y = _checks.data_pair(X, Y)
         if isinstance(widths, (str, bytes, set, frozenset, dict)) or not hasattr(widths, "__len__"):
             raise TypeError(f"widths must be a sequence of the L-1 hidden widths, got {widths!r}")
         if len(widths) < 1:
@@ -109,7 +150,7 @@ class Problem:
         self.X, self.Y = X.copy(), Y.copy()
         self.C = X @ X.T
         self.B = Y @ X.T
-        self._half_yy = 0.5 * float(np.sum(Y * Y))
+        self.half_yy = 0.5 * float(np.sum(Y * Y))
         for array in (self.X, self.Y, self.C, self.B):
             array.flags.writeable = False
 
@@ -184,7 +225,7 @@ class Problem:
             Overall scale (``1`` keeps the variance of a layer's output equal to its input's).
         """
         scale = _checks.real("scale", scale, minimum=0)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_checks.seed(seed))
         return [rng.normal(scale=scale / np.sqrt(cols), size=(rows, cols)) for rows, cols in self.shapes]
 
     def zeros(self):
@@ -193,24 +234,9 @@ class Problem:
 
     # --- the loss and its derivatives --------------------------------------------------------
 
-    @staticmethod
-    def _prefixes(W):
-        """``[W_{0:1}, W_{1:1}, ..., W_{L:1}]`` with ``W_{0:1} = None`` standing for the identity."""
-        prefixes = [None, W[0]]
-        for Wl in W[1:]:
-            prefixes.append(Wl @ prefixes[-1])
-        return prefixes
-
     def product(self, W):
         """The end-to-end matrix ``P = W_L ⋯ W_1`` (shape dL × d0)."""
-        return self._prefixes(self.check_weights(W))[-1]
-
-    def _fit(self, P):
-        """½‖P X − Y‖², from the sufficient statistics (P may carry leading batch axes)."""
-        return 0.5 * np.sum((P @ self.C) * P, axis=(-2, -1)) - np.sum(P * self.B, axis=(-2, -1)) + self._half_yy
-
-    def _penalty(self, W):
-        return sum(0.5 * lam * np.sum(Wl * Wl, axis=(-2, -1)) for lam, Wl in zip(self.lambdas, W))
+        return prefix_products(self.check_weights(W))[-1]
 
     def loss(self, W):
         """The regularized loss F(W) (Chapter 1, equation of the loss).
@@ -218,7 +244,7 @@ class Problem:
         Uses ``½‖PX − Y‖² = ½ tr(P C Pᵀ) − tr(P Bᵀ) + ½‖Y‖²``, so the cost is independent of N.
         """
         W = self.check_weights(W)
-        return float(self._fit(self._prefixes(W)[-1]) + self._penalty(W))
+        return float(evaluate(W, self.C, self.B, self.half_yy, self.lambdas)[0])
 
     def loss_batch(self, W):
         """The loss of many weight configurations at once.
@@ -233,8 +259,11 @@ class Problem:
         ndarray, shape (B,)
             ``F`` of each configuration (stacked matrix products; the same values as :meth:`loss`).
         """
-        if isinstance(W, np.ndarray) or not hasattr(W, "__len__") or len(W) != self.L:
-            raise ValueError(f"W must be a sequence of {self.L} stacked layers, each of shape (B, d_l, d_l-1)")
+        if isinstance(W, (np.ndarray, str, bytes)) or not hasattr(W, "__len__"):
+            raise TypeError(f"W must be a sequence of {self.L} stacked layers, each of shape (B, d_l, d_l-1), "
+                            f"got {type(W).__name__}")
+        if len(W) != self.L:
+            raise ValueError(f"W must have {self.L} stacked layers (one per weight matrix), got {len(W)}")
         W = [np.asarray(Wl, dtype=np.float64) for Wl in W]
         batch = W[0].shape[0] if W[0].ndim == 3 else None
         for l, (Wl, shape) in enumerate(zip(W, self.shapes), start=1):
@@ -243,7 +272,7 @@ class Problem:
                                  f"the same B for every layer, got {Wl.shape}")
             if not np.all(np.isfinite(Wl)):
                 raise ValueError(f"W[{l - 1}] (layer {l}) contains NaN or infinite entries")
-        return self._fit(self._prefixes(W)[-1]) + self._penalty(W)
+        return evaluate(W, self.C, self.B, self.half_yy, self.lambdas)[0]
 
     def grad(self, W):
         """The gradient ``[∇_{W_1} F, ..., ∇_{W_L} F]``.
@@ -253,8 +282,8 @@ class Problem:
         O(L) matrix products.
         """
         W = self.check_weights(W)
-        prefixes = self._prefixes(W)
-        return _gradient(W, prefixes, prefixes[-1] @ self.C - self.B, self.lambdas)
+        prefixes = prefix_products(W)
+        return gradient(W, prefixes, prefixes[-1] @ self.C - self.B, self.lambdas)
 
     def grad_norm(self, W):
         """``‖∇F(W)‖``, the norm (:func:`norm`) of the gradient."""
@@ -268,7 +297,7 @@ class Problem:
         """
         W = self.check_weights(W)
         V = self.check_weights(V, name="V")
-        prefixes = self._prefixes(W)
+        prefixes = prefix_products(W)
         # d(W_{l:1}) along V, for l = 0..L (d of the identity is zero: None)
         dprefixes = [None, V[0]]
         for l in range(1, self.L):
@@ -301,6 +330,7 @@ class Problem:
             If n exceeds ``max_params`` (the dense matrix would be too large).
         """
         W = self.check_weights(W)
+        max_params = _checks.positive_int("max_params", max_params)
         n = self.n_params
         if n > max_params:
             raise ValueError(f"the dense Hessian would be {n}×{n}; max_params={max_params}. "

@@ -1,6 +1,6 @@
 """Gradient descent on torch tensors, and the bridge to ``torch.nn`` (Chapter 4).
 
-* :func:`gradient_descent_batch` / :func:`gradient_descent`: the descent of ``dlnbook.descent``
+* :func:`gradient_descent_batch` / :func:`gradient_descent`: the descent of :mod:`dlnbook.descent`
   (the same formulas, the same step rules, the same results) on torch tensors, on the CPU or on a
   CUDA device. Many runs at once is where a GPU pays off.
 * :func:`to_sequential` / :func:`from_sequential`: weights ``[W_1, ..., W_L]`` as the network a
@@ -14,7 +14,8 @@ This module needs torch (``pip install torch``); the rest of ``dlnbook`` needs o
 
 import numpy as np
 
-from . import descent
+from . import _checks
+from .descent import Backend, run_batch
 from .problem import Problem
 
 
@@ -61,7 +62,7 @@ def _backend(device):
     def asnumpy(t):
         return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
 
-    return descent._Backend(torch, asarray, asnumpy)
+    return Backend(torch, asarray, asnumpy)
 
 
 def gradient_descent_batch(problem, W0s, step=None, max_iter=10_000, tol=1e-10, record_every=1, progress=False,
@@ -90,14 +91,9 @@ def gradient_descent_batch(problem, W0s, step=None, max_iter=10_000, tol=1e-10, 
     """
     torch = _torch()
     device = resolve_device(device)
-    C, B, half_yy, lambdas, shapes, batch = descent._stack_problems(problem)
     W0s = [w.detach().cpu().numpy() if isinstance(w, torch.Tensor) else w for w in W0s] \
         if hasattr(W0s, "__len__") and not isinstance(W0s, (np.ndarray, str, bytes)) else W0s
-    W = descent._check_stacked(W0s, shapes, batch)
-    step = descent._check_step(step, W[0].shape[0])
-    max_iter, tol, record_every = descent._check_common(max_iter, tol, record_every, progress)
-    return descent._run_batch(_backend(device), W, C, B, half_yy, lambdas, step, max_iter, tol, record_every,
-                              progress)
+    return run_batch(_backend(device), problem, W0s, step, max_iter, tol, record_every, progress)
 
 
 def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_every=1, progress=False,
@@ -162,9 +158,10 @@ def to_sequential(W, device="cpu"):
     """
     torch = _torch()
     device = resolve_device(device)
-    if isinstance(W, (np.ndarray, str, bytes)) or not hasattr(W, "__len__") or len(W) == 0:
-        raise TypeError("W must be a non-empty sequence of weight matrices [W_1, ..., W_L]")
-    from . import _checks
+    if isinstance(W, (np.ndarray, str, bytes)) or not hasattr(W, "__len__"):
+        raise TypeError(f"W must be a sequence of weight matrices [W_1, ..., W_L], got {type(W).__name__}")
+    if len(W) == 0:
+        raise ValueError("W must have at least one weight matrix, got none")
     layers = []
     for l, Wl in enumerate(W, start=1):
         if isinstance(Wl, torch.Tensor):
@@ -192,11 +189,13 @@ def from_sequential(net):
     TypeError
         If ``net`` is not an ``nn.Sequential`` of ``nn.Linear`` modules.
     ValueError
-        If a layer has a bias (the network would not be linear in the sense of this book).
+        If ``net`` is empty, or a layer has a bias (the network would not be linear in the sense of this book).
     """
     torch = _torch()
-    if not isinstance(net, torch.nn.Sequential) or len(net) == 0:
-        raise TypeError(f"net must be a non-empty torch.nn.Sequential of nn.Linear layers, got {type(net).__name__}")
+    if not isinstance(net, torch.nn.Sequential):
+        raise TypeError(f"net must be a torch.nn.Sequential of nn.Linear layers, got {type(net).__name__}")
+    if len(net) == 0:
+        raise ValueError("net must have at least one nn.Linear layer, got an empty Sequential")
     W = []
     for i, module in enumerate(net):
         if not isinstance(module, torch.nn.Linear):

@@ -116,3 +116,41 @@ def fro(A):
 
 def list_norm(W):
     return float(np.sqrt(sum(np.sum(np.asarray(w) ** 2) for w in W)))
+
+
+def stack(Ws):
+    """Weight lists ``[W_1, ..., W_L]`` stacked layer by layer: layer l gets shape ``(B, d_l, d_{l-1})``."""
+    return [np.stack(layers) for layers in zip(*Ws)]
+
+
+def haar(rng, n):
+    """A Haar-random n×n orthogonal matrix: QR of a Gaussian matrix, signs fixed by diag(R) > 0."""
+    Q, R = np.linalg.qr(rng.normal(size=(n, n)))
+    return Q * np.sign(np.diag(R))
+
+
+def bisect(f, a, b, iterations=200):
+    """A sign change of ``f`` in [a, b] by a fixed number of bisections."""
+    fa = f(a)
+    for _ in range(iterations):
+        m = 0.5 * (a + b)
+        fm = f(m)
+        if (fm > 0) == (fa > 0):
+            a, fa = m, fm
+        else:
+            b = m
+    return 0.5 * (a + b)
+
+
+def numerical_threshold(L, Lam):
+    """inf over σ > 0 of y(σ) = (σ^{2L−2} + Λ) / (√Λ σ^{L−2}): equation (2) has a positive root iff y ≥ this."""
+    def y_of(sigma):
+        return (sigma ** (2 * L - 2) + Lam) / (np.sqrt(Lam) * sigma ** (L - 2))
+    if L == 2:
+        return y_of(1e-12 * Lam ** 0.25)          # y(σ) = (σ² + Λ)/√Λ decreases to √Λ as σ → 0
+
+    def dy(sigma, h=1e-7):                        # the sign of y'(σ), from a centred difference of log y
+        return np.log(y_of(sigma * (1 + h))) - np.log(y_of(sigma * (1 - h)))
+    s = bisect(dy, 1e-6 * Lam ** (1 / (2 * L)), 1e3 * Lam ** (1 / (2 * L)))
+    return y_of(s)
+

@@ -10,8 +10,11 @@ import re
 import numpy as np
 import pytest
 
+import dlnbook
 from dlnbook import Problem, imbalance
 from dlnbook.data import planted, whiten
+
+pytestmark = pytest.mark.unit
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(3, 8))
@@ -499,3 +502,44 @@ def test_planted_and_whiten_leave_their_inputs_alone():
     np.testing.assert_array_equal(Xc, X)
     np.testing.assert_array_equal(Yc, Y)
     assert Xc.flags.writeable and Yc.flags.writeable
+
+
+# --- one rule: the wrong type is a TypeError, the right type with a wrong value a ValueError ---------
+
+def _whitened():
+    return Problem.from_target([[2.0, 0.0], [0.0, 1.0]], widths=[2], lam=0.1)
+
+
+def _torch_backend():
+    pytest.importorskip("torch")
+    from dlnbook import torch_backend
+    return torch_backend
+
+
+@pytest.mark.parametrize("call, error, pattern", [
+    (lambda: dlnbook.gradient_descent(_whitened(), _whitened().zeros(), max_iter=2.5), TypeError, r"max_iter"),
+    (lambda: dlnbook.gradient_descent(_whitened(), _whitened().zeros(), max_iter=-1), ValueError, r"max_iter"),
+    (lambda: dlnbook.gradient_descent_batch([], [np.zeros((1, 2, 2))] * 2), ValueError, r"problem"),
+    (lambda: dlnbook.gradient_descent_batch(3, [np.zeros((1, 2, 2))] * 2), TypeError, r"problem"),
+    (lambda: dlnbook.estimate_error_bound(_whitened(), _whitened().zeros(), [1e-3], n_random=-1), ValueError,
+     r"n_random"),
+    (lambda: dlnbook.estimate_error_bound(_whitened(), _whitened().zeros(), [1e-3], n_random=1.0), TypeError,
+     r"n_random"),
+    (lambda: dlnbook.critical_points(_whitened(), seed="one"), TypeError, r"seed"),
+    (lambda: planted(2, 2, 4, [1.0], seed=1.5), TypeError, r"seed"),
+    (lambda: _whitened().random_weights(seed=[1]), TypeError, r"seed"),
+    (lambda: _whitened().hessian(_whitened().zeros(), max_params=0), ValueError, r"max_params"),
+    (lambda: _whitened().hessian(_whitened().zeros(), max_params=10.0), TypeError, r"max_params"),
+    (lambda: _whitened().loss_batch(np.zeros((2, 1, 2, 2))), TypeError, r"W"),
+    (lambda: _whitened().loss_batch([np.zeros((1, 2, 2))]), ValueError, r"W"),
+    (lambda: dlnbook.gradient_descent(_whitened(), _whitened().random_weights(seed=0), step=0.1,
+                                      max_iter=50).linear_rate(min_records=1), ValueError, r"min_records"),
+    (lambda: dlnbook.gradient_descent(_whitened(), _whitened().random_weights(seed=0), step=0.1,
+                                      max_iter=50).linear_rate(atol="1%"), TypeError, r"atol"),
+    (lambda: _torch_backend().to_sequential([]), ValueError, r"W"),
+    (lambda: _torch_backend().to_sequential(np.zeros((2, 2))), TypeError, r"W"),
+])
+def test_wrong_type_is_a_type_error_and_wrong_value_a_value_error(call, error, pattern):
+    with pytest.raises(error) as info:
+        call()
+    mentions(info, pattern)

@@ -16,46 +16,23 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from helpers import SETTINGS  # noqa: E402
+from helpers import SETTINGS, bisect, list_norm, numerical_threshold  # noqa: E402
 
 from dlnbook import Problem  # noqa: E402
-from dlnbook.critical import (KINDS, classify, critical_points, global_threshold, orbit_dimension,  # noqa: E402
-                              require_whitened, stationarity_roots, threshold)
+from dlnbook import (KINDS, classify, critical_points, global_threshold, orbit_dimension,  # noqa: E402
+                     require_whitened, scalar_critical_points, stationarity_roots, threshold)
 from dlnbook.data import planted  # noqa: E402
+
+pytestmark = pytest.mark.unit
 
 FEW = settings(SETTINGS, max_examples=30)
 
 
 # --- independent reference computations ------------------------------------------------------------
-
-def bisect(f, a, b, iterations=200):
-    fa = f(a)
-    for _ in range(iterations):
-        m = 0.5 * (a + b)
-        fm = f(m)
-        if (fm > 0) == (fa > 0):
-            a, fa = m, fm
-        else:
-            b = m
-    return 0.5 * (a + b)
-
-
-def numerical_threshold(L, Lam):
-    """inf over σ > 0 of y(σ) = (σ^{2L−2} + Λ) / (√Λ σ^{L−2}): (2) has a positive root iff y ≥ this."""
-    def y_of(sigma):
-        return (sigma ** (2 * L - 2) + Lam) / (np.sqrt(Lam) * sigma ** (L - 2))
-    if L == 2:
-        return y_of(1e-12 * Lam ** 0.25)          # y(σ) = (σ² + Λ)/√Λ decreases to √Λ as σ → 0
-    # y'(σ) has the sign of (L σ^{2L−2} − (L − 2) Λ) ... found by bisection on the derivative's sign
-    def dy(sigma, h=1e-7):
-        return np.log(y_of(sigma * (1 + h))) - np.log(y_of(sigma * (1 - h)))
-    s = bisect(dy, 1e-6 * Lam ** (1 / (2 * L)), 1e3 * Lam ** (1 / (2 * L)))
-    return y_of(s)
-
 
 def positive_roots_numpy(y, L, Lam):
     """Positive real roots of σ^{2L−2} − √Λ y σ^{L−2} + Λ by numpy.roots (companion matrix)."""
@@ -75,10 +52,6 @@ def scalar_energy_gain(y, L, lam):
     sigma = positive_roots_numpy(y, L, Lam)[-1]
     W = [np.array([[sigma / np.sqrt(l)]]) for l in lam]
     return problem.loss(W) - problem.loss(problem.zeros())
-
-
-def grad_norm(problem, W):
-    return float(np.sqrt(sum(np.sum(g * g) for g in problem.grad(W))))
 
 
 def cancellation_scale(problem, W):
@@ -214,19 +187,27 @@ def test_threshold_coefficients():
 
 @FEW
 @given(L=st.integers(2, 8), lam=st.floats(0.01, 2.0), c=st.floats(0.0, 4.0))
+@example(L=3, lam=0.1, c=1.0)             # at the double root, and just beside it on both sides
+@example(L=4, lam=0.3, c=1.0005)
+@example(L=5, lam=0.7, c=0.9995)
+@example(L=2, lam=0.5, c=1.0005)
 def test_stationarity_roots_match_numpy_roots(L, lam, c):
     Lam = lam ** L
     tau = threshold(L, lam)
     y = c * tau
     roots = stationarity_roots(y, L, lam)
     assert roots[0] == 0.0 and np.all(np.diff(roots) > 0)
-    reference = positive_roots_numpy(y, L, Lam)
-    if abs(c - 1) < 1e-3:          # near the double root numpy's roots split: compare counts only away from it
-        return
-    np.testing.assert_allclose(roots[1:], reference, rtol=1e-7)
     for sigma in roots[1:]:
         residual = sigma ** (2 * L - 2) - np.sqrt(Lam) * y * sigma ** (L - 2) + Lam
         assert abs(residual) <= 1e-12 * (sigma ** (2 * L - 2) + Lam)
+    if abs(c - 1) >= 1e-3:
+        np.testing.assert_allclose(roots[1:], positive_roots_numpy(y, L, Lam), rtol=1e-7)
+    else:
+        # near the double root numpy's roots split into a complex pair: count the roots instead, two
+        # above τ_L, one (the double root) at it, none below (for L = 2: one above √Λ, none at or below)
+        at = abs(y - tau) <= 1e-10 * tau
+        expected = (1 if y > tau and not at else 0) if L == 2 else (1 if at else 2 if y > tau else 0)
+        assert len(roots) - 1 == expected
 
 
 @pytest.mark.parametrize("L", range(3, 9))
@@ -254,16 +235,16 @@ def test_two_layer_roots_soft_threshold():
 # --- the enumeration -----------------------------------------------------------------------------
 
 @settings(SETTINGS, max_examples=80)
-@given(case=whitened(), rotate=st.integers(0, 1000))
-def test_every_enumerated_point_is_critical(case, rotate):
+@given(case=whitened(), seed=st.integers(0, 1000))
+def test_every_enumerated_point_is_critical(case, seed):
     problem, values, L, lam = case
     records = critical_points(problem)
-    rotated = critical_points(problem, rotate=rotate)
+    rotated = critical_points(problem, seed=seed)
     assert len(records) == len(rotated) >= 1
     assert all(np.all(w == 0) for w in records[0].W)
     for p, q in zip(records, rotated):
         for W in (p.W, q.W):
-            assert grad_norm(problem, W) <= 1e-9 * cancellation_scale(problem, W)
+            assert list_norm(problem.grad(W)) <= 1e-9 * cancellation_scale(problem, W)
         assert q.active == p.active and q.kind == p.kind and q.degenerate == p.degenerate
         assert abs(q.loss - p.loss) <= 1e-10 * (abs(p.loss) + 1)
         assert p.kind in KINDS
@@ -294,7 +275,7 @@ def test_number_of_configurations_matches_brute_force(case):
 @given(case=whitened(max_width=4, max_L=4), pick=st.integers(0, 2**31))
 def test_classify_agrees_with_the_enumeration(case, pick):
     problem, values, L, lam = case
-    records = critical_points(problem, rotate=pick)
+    records = critical_points(problem, seed=pick)
     rng = np.random.default_rng(pick)
     chosen = [p for p in records if p.degenerate or "minimum" in p.kind]
     others = [p for p in records if p not in chosen]
@@ -493,8 +474,8 @@ def test_non_whitened_problem_is_refused_with_advice():
     (lambda: stationarity_roots(1.0, 1, 0.1), ValueError, r"L must be at least 2"),
     (lambda: stationarity_roots(np.nan, 3, 0.1), ValueError, r"\by\b"),
     (lambda: critical_points("problem"), TypeError, r"problem"),
-    (lambda: critical_points(Problem.from_target([[1.0]], [1], 0.1), rotate=1.5), TypeError, r"rotate"),
-    (lambda: critical_points(Problem.from_target([[1.0]], [1], 0.1), rotate=True), TypeError, r"rotate"),
+    (lambda: critical_points(Problem.from_target([[1.0]], [1], 0.1), seed=1.5), TypeError, r"seed"),
+    (lambda: critical_points(Problem.from_target([[1.0]], [1], 0.1), seed=True), TypeError, r"seed"),
     (lambda: critical_points(Problem.from_target(np.diag([5.0, 4.0, 3.0, 2.0]), [4, 4], 0.1), max_configurations=10),
      ValueError, r"81.*max_configurations"),
     (lambda: classify(Problem.from_target([[1.0]], [1], 0.1), [np.ones((1, 1)), np.ones((1, 1))]),
@@ -506,3 +487,16 @@ def test_bad_input(call, exception, pattern):
     with pytest.raises(exception) as info:
         call()
     assert re.search(pattern, str(info.value)), str(info.value)
+
+
+@pytest.mark.parametrize("lam, y", [(0.5, 2.0), (0.5, -2.0), (0.5, 0.3), (0.5, -0.5), (0.5, 0.5), (1.2, 3.0)])
+def test_scalar_example_kinds_are_those_of_classify(lam, y):
+    points, kinds, degenerate = scalar_critical_points(lam, y)
+    problem = Problem.from_target([[y]], widths=[1], lam=lam)
+    for (a, b), kind, flat in zip(points, kinds, degenerate):
+        W = [np.array([[a]]), np.array([[b]])]
+        assert list_norm(problem.grad(W)) <= 1e-12
+        result = classify(problem, W)
+        assert (result.kind, result.degenerate) == (kind, flat)
+    # every critical point is listed: as many as the closed form has orbit elements for a 1×1 target
+    assert len(points) == (3 if abs(y) > lam else 1)

@@ -14,6 +14,8 @@ from helpers import SETTINGS, dims, fro, seeds  # noqa: E402
 from dlnbook import Problem  # noqa: E402
 from dlnbook.data import planted, whiten  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 # singular values with ties and zeros on purpose
 singular_value = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.0]),
                            st.floats(min_value=0.0, max_value=10.0))

@@ -18,13 +18,16 @@ from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from helpers import SETTINGS, problems, random_weights  # noqa: E402
+from helpers import SETTINGS, list_norm, problems, random_weights, stack  # noqa: E402
 
 from dlnbook import Problem  # noqa: E402
 from dlnbook.data import planted  # noqa: E402
-from dlnbook.descent import (DIVERGENCE_FACTOR, BatchTrajectory, Trajectory, _gradient, _state,  # noqa: E402
-                             predicted_rate,
-                             gradient_descent, gradient_descent_batch)
+from dlnbook import (BatchTrajectory, Trajectory, gradient_descent, gradient_descent_batch,  # noqa: E402
+                     predicted_rate)
+from dlnbook.problem import evaluate, gradient  # noqa: E402
+from dlnbook.steps import DIVERGENCE_FACTOR  # noqa: E402
+
+pytestmark = pytest.mark.unit
 
 
 def plain_descent(problem, W, eta, steps):
@@ -34,14 +37,6 @@ def plain_descent(problem, W, eta, steps):
         W = [w - eta * g for w, g in zip(W, problem.grad(W))]
         iterates.append(W)
     return iterates
-
-
-def norm(W):
-    return float(np.sqrt(sum(np.sum(w * w) for w in W)))
-
-
-def stack(Ws):
-    return [np.stack(layers) for layers in zip(*Ws)]
 
 
 def small_problem(lam=0.1, seed=0):
@@ -56,9 +51,9 @@ def small_problem(lam=0.1, seed=0):
 def test_raw_gradient_and_loss_are_problems(case):
     problem, rng = case
     W = random_weights(problem, rng)
-    F, prefixes, G = _state(W, problem.C, problem.B, problem._half_yy, problem.lambdas)
+    F, prefixes, G = evaluate(W, problem.C, problem.B, problem.half_yy, problem.lambdas)
     assert abs(F - problem.loss(W)) <= 1e-12 * max(1.0, abs(problem.loss(W)))
-    for a, b in zip(_gradient(W, prefixes, G, problem.lambdas), problem.grad(W)):
+    for a, b in zip(gradient(W, prefixes, G, problem.lambdas), problem.grad(W)):
         np.testing.assert_array_equal(a, b)          # the same operations: bitwise equal
 
 
@@ -69,8 +64,8 @@ def test_raw_formulas_on_stacks_with_per_run_lambdas(case, B):
     Ws = [random_weights(problem, rng) for _ in range(B)]
     lams = [rng.uniform(0.01, 1.0, size=problem.L) for _ in range(B)]
     stacked_lam = [np.array([lam[l] for lam in lams])[:, None, None] for l in range(problem.L)]
-    F, prefixes, G = _state(stack(Ws), problem.C, problem.B, problem._half_yy, stacked_lam)
-    grads = _gradient(stack(Ws), prefixes, G, stacked_lam)
+    F, prefixes, G = evaluate(stack(Ws), problem.C, problem.B, problem.half_yy, stacked_lam)
+    grads = gradient(stack(Ws), prefixes, G, stacked_lam)
     for b in range(B):
         single = Problem(problem.X, problem.Y, problem.dims[1:-1], lams[b])
         assert abs(F[b] - single.loss(Ws[b])) <= 1e-12 * max(1.0, abs(F[b]))
@@ -94,16 +89,16 @@ def test_iterates_and_records_follow_the_plain_loop(case, record_every):
     np.testing.assert_array_equal(run.iteration, expected_its)
     for k, loss, g in zip(run.iteration, run.loss, run.grad_norm):
         assert abs(loss - problem.loss(iterates[k])) <= 1e-12 * max(1.0, abs(loss))
-        assert abs(g - norm(problem.grad(iterates[k]))) <= 1e-12 * max(1.0, g)
+        assert abs(g - list_norm(problem.grad(iterates[k]))) <= 1e-12 * max(1.0, g)
     for a, b in zip(run.W, iterates[-1]):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-13 * max(1.0, np.abs(b).max()))
     # distance to the last iterate, by replaying the run
-    expected = [norm([a - b for a, b in zip(iterates[k], iterates[-1])]) for k in run.iteration]
+    expected = [list_norm([a - b for a, b in zip(iterates[k], iterates[-1])]) for k in run.iteration]
     np.testing.assert_allclose(run.distance, expected, rtol=1e-10, atol=1e-13)
     assert run.distance[-1] == 0.0
 
 
-def test_converged_stops_at_the_first_small_gradient():
+def test_converged_stops_at_the_first_smallgradient():
     problem = small_problem()
     run = gradient_descent(problem, problem.random_weights(seed=0), step=0.1, tol=1e-8)
     assert run.status == "converged"
@@ -166,7 +161,7 @@ def test_backtracking_halves_the_step_when_it_must():
     assert ratio == 2.0 ** round(np.log2(ratio))        # only halvings
     # replaying with the recorded schedule reproduces the run: its distance ends at zero, starts at ‖W0 − W_K‖
     assert run.distance[-1] == 0.0
-    assert run.distance[0] == pytest.approx(norm([a - b for a, b in zip(W0, run.W)]), rel=1e-12)
+    assert run.distance[0] == pytest.approx(list_norm([a - b for a, b in zip(W0, run.W)]), rel=1e-12)
 
 
 def test_sufficient_statistics_make_n_irrelevant():
@@ -182,9 +177,11 @@ def test_sufficient_statistics_make_n_irrelevant():
 
 # --- the rate -----------------------------------------------------------------------------------------
 
-def synthetic(q, n=400, transient=0.0, noise_floor=0.0):
+def synthetic(q, n=400, transient=0.0, noise_floor=0.0, flat_from=None):
     k = np.arange(n)
     g = 3.0 * q ** k * (1 + transient * 0.5 ** k) + noise_floor
+    if flat_from is not None:
+        g[flat_from:] = 1e-20 * g[0]                      # flat noise from there on
     return Trajectory(k, g, g, None, n - 1, "max_iter", 0.1, None, "", lambda: np.zeros(n))
 
 
@@ -199,9 +196,7 @@ def test_linear_rate_recovers_a_geometric_sequence():
 
 
 def test_linear_rate_stops_at_the_rounding_floor():
-    traj = synthetic(0.9, n=600, noise_floor=1e-30)
-    traj.grad_norm[300:] = 1e-20 * traj.grad_norm[0]      # flat noise after k = 300
-    rate = traj.linear_rate()
+    rate = synthetic(0.9, n=600, noise_floor=1e-30, flat_from=300).linear_rate()
     assert rate.stop < 300 and rate.q == pytest.approx(0.9, rel=1e-6)
 
 

@@ -24,49 +24,29 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from helpers import SETTINGS  # noqa: E402
+from helpers import SETTINGS, flat, haar, list_norm, numerical_threshold, random_direction  # noqa: E402
 
 from dlnbook import Problem, critical_points, threshold  # noqa: E402
 from dlnbook.critical import HESSIAN_NULL_RTOL, orbit_tangent_basis  # noqa: E402
 from dlnbook.data import planted  # noqa: E402
-from dlnbook.errorbound import (THRESHOLD_RTOL, distance_to_critical_set, error_bound_holds,  # noqa: E402
-                                error_bound_ratio, estimate_error_bound, normal_hessian)
+from dlnbook.distance import distance_to_critical_set  # noqa: E402
+from dlnbook.errorbound import error_bound_holds, error_bound_ratio, estimate_error_bound, normal_hessian  # noqa: E402
+from dlnbook.scalar import THRESHOLD_RTOL  # noqa: E402
+
+pytestmark = pytest.mark.unit
 
 
 # --- independent computations --------------------------------------------------------------------
 
-def norm(W):
-    return float(np.sqrt(sum(np.sum(np.asarray(w) ** 2) for w in W)))
-
-
-def flat(W):
-    return np.concatenate([np.asarray(w).reshape(-1) for w in W])
-
-
-def numerical_tau(L, Lam):
-    """min over s > 0 of h(s) = s^L + μ s^{2−L} (μ = Λ^{1/L}): by bisection on h' (L ≥ 3); μ for L = 2."""
-    mu = Lam ** (1.0 / L)
-    if L == 2:
-        return mu
-
-    def dh(s):
-        return L * s ** (L - 1) - (L - 2) * mu * s ** (1 - L)
-    a, b = 1e-3 * mu ** 0.5, 1e3 * mu ** 0.5
-    for _ in range(200):
-        m = 0.5 * (a + b)
-        a, b = (m, b) if dh(m) < 0 else (a, m)
-    s = 0.5 * (a + b)
-    return s ** L + mu * s ** (2 - L)
-
-
 def skew(n):
-    out = []
-    for a in range(n):
-        for b in range(a + 1, n):
-            E = np.zeros((n, n))
-            E[a, b], E[b, a] = 1.0, -1.0
-            out.append(E)
-    return out
+    """A basis of the n×n skew-symmetric matrices: the eigenvectors of eigenvalue 1 of the orthogonal
+    projection A ↦ (A − Aᵀ)/2, written as an n²×n² matrix acting on row-major vectors."""
+    if n < 2:
+        return []
+    units = np.eye(n * n).reshape(n * n, n, n)
+    projection = np.array([(E - E.T).reshape(-1) / 2 for E in units]).T
+    values, vectors = np.linalg.eigh(projection)
+    return [v.reshape(n, n) for v in vectors[:, values > 0.5].T]
 
 
 def tangent_space(problem, W, tie=1e-9):
@@ -108,7 +88,7 @@ def tangent_space(problem, W, tie=1e-9):
     if not vecs:
         return np.zeros((problem.n_params, 0))
     Q, s, _ = np.linalg.svd(np.array(vecs).T, full_matrices=False)
-    return Q[:, s > 1e-9 * max(norm(W), 1e-300)]
+    return Q[:, s > 1e-9 * max(list_norm(W), 1e-300)]
 
 
 def mirsky(problem, W, points):
@@ -130,17 +110,6 @@ def hessian_kernel(problem, W):
     values, vectors = np.linalg.eigh(problem.hessian(W))
     tol = HESSIAN_NULL_RTOL * np.max(np.abs(values))
     return vectors[:, np.abs(values) <= tol], values
-
-
-def unit(rng, problem):
-    D = [rng.normal(size=shape) for shape in problem.shapes]
-    n = norm(D)
-    return [d / n for d in D]
-
-
-def haar(rng, n):
-    Q, R = np.linalg.qr(rng.normal(size=(n, n)))
-    return Q * np.sign(np.diag(R))
 
 
 def instance(L, values, widths, lam, d0=None, dL=None, seed=0):
@@ -173,7 +142,7 @@ def threshold_instance(L, lam=0.3, widths=None, seed=1):
 def test_error_bound_holds_false_exactly_at_the_threshold(L):
     lam = [0.1, 0.3, 0.2, 0.4, 0.5][:L]
     Lam = float(np.prod(lam))
-    tau = numerical_tau(L, Lam)
+    tau = numerical_threshold(L, Lam)
     for factor, expected in [(0.5, True), (1 - 1e-6, True), (1.0, False), (1 + 1e-6, True), (2.0, True)]:
         problem = instance(L, [3.0 * tau, factor * tau, 0.2 * tau], [3] * (L - 1), lam)
         result = error_bound_holds(problem)
@@ -207,13 +176,13 @@ def test_bracket_around_rotated_critical_points(name):
     problem = NONDEGENERATE[name]()
     rng = np.random.default_rng(7)
     size = 1e-5
-    for p in critical_points(problem, rotate=11):
-        E = [size * d for d in unit(rng, problem)]
+    for p in critical_points(problem, seed=11):
+        E = [size * d for d in random_direction(problem, rng)]
         W = [a + b for a, b in zip(p.W, E)]
         lower, upper, witness = distance_to_critical_set(problem, W)
         assert witness.active == p.active and witness.branches == p.branches
-        assert norm(problem.grad(witness.W)) <= 1e-12 * max(1.0, norm(witness.W))
-        assert np.isclose(norm([a - b for a, b in zip(W, witness.W)]), upper, rtol=1e-12, atol=0)
+        assert list_norm(problem.grad(witness.W)) <= 1e-12 * max(1.0, list_norm(witness.W))
+        assert np.isclose(list_norm([a - b for a, b in zip(W, witness.W)]), upper, rtol=1e-12, atol=0)
         assert 0 <= lower <= upper <= size * (1 + 1e-9)
         assert np.isclose(lower, min(mirsky(problem, W, critical_points(problem)), upper), rtol=1e-9, atol=0)
         T = tangent_space(problem, p.W)
@@ -226,9 +195,9 @@ def test_bracket_around_rotated_critical_points(name):
 @pytest.mark.parametrize("name", sorted(NONDEGENERATE))
 def test_rotated_critical_points_are_found_exactly(name):
     problem = NONDEGENERATE[name]()
-    for p in critical_points(problem, rotate=3):
+    for p in critical_points(problem, seed=3):
         lower, upper, witness = distance_to_critical_set(problem, p.W)
-        assert upper <= 1e-10 * max(1.0, norm(p.W))
+        assert upper <= 1e-10 * max(1.0, list_norm(p.W))
         assert witness.active == p.active
 
 
@@ -255,7 +224,7 @@ def test_bracket_is_tight_for_singular_value_moves(name):
                 moves[l][np.arange(k), np.arange(k)] = delta
         if L >= 3 and min(dims[1], dims[2]) > k:  # an inactive slot of layer 2 moves from 0 to a positive value
             moves[1][k, k] = 7e-5
-        expected = norm(moves)
+        expected = list_norm(moves)
         if expected == 0:
             continue
         W = [a + b for a, b in zip(p.W, moves)]
@@ -270,16 +239,16 @@ def test_bracket_is_tight_for_singular_value_moves(name):
 def test_lower_bound_never_exceeds_the_distance_to_an_explicit_critical_point():
     problem = NONDEGENERATE["L3 ties, wide"]()
     rng = np.random.default_rng(2)
-    points = [p for seed in range(4) for p in critical_points(problem, rotate=seed)]
+    points = [p for seed in range(4) for p in critical_points(problem, seed=seed)]
     for trial in range(6):
         W = [rng.normal(scale=0.6, size=shape) for shape in problem.shapes]
         lower, upper, witness = distance_to_critical_set(problem, W)
-        distances = [norm([a - b for a, b in zip(W, p.W)]) for p in points]
+        distances = [list_norm([a - b for a, b in zip(W, p.W)]) for p in points]
         assert lower <= min(distances) + 1e-12
         assert np.isclose(lower, mirsky(problem, W, critical_points(problem)), rtol=1e-9, atol=0)
         assert lower < 0.99 * upper                     # far from the critical set: a true gap
         assert upper <= min(distances) + 1e-12          # aligning beats random orbit elements
-        assert norm(problem.grad(witness.W)) <= 1e-12 * max(1.0, norm(witness.W))
+        assert list_norm(problem.grad(witness.W)) <= 1e-12 * max(1.0, list_norm(witness.W))
 
 
 @given(seed=st.integers(0, 2**32 - 1), L=st.integers(2, 4), k=st.integers(1, 3),
@@ -289,27 +258,27 @@ def test_bracket_property(seed, L, k, width, lam):
     rng = np.random.default_rng(seed)
     values = np.sort(rng.uniform(0.0, 3.0, size=k))[::-1]
     problem = instance(L, values, [width] * (L - 1), lam, d0=k + 1, dL=k, seed=seed % 1000)
-    points = critical_points(problem, rotate=seed % 97)
+    points = critical_points(problem, seed=seed % 97)
     p = points[rng.integers(len(points))]
     size = 10.0 ** rng.uniform(-6, -3)
-    E = [size * d for d in unit(rng, problem)]
+    E = [size * d for d in random_direction(problem, rng)]
     W = [a + b for a, b in zip(p.W, E)]
     lower, upper, witness = distance_to_critical_set(problem, W)
     assert 0 <= lower <= upper <= size * (1 + 1e-9)
-    assert norm(problem.grad(witness.W)) <= 1e-11 * max(1.0, norm(witness.W))
+    assert list_norm(problem.grad(witness.W)) <= 1e-11 * max(1.0, list_norm(witness.W))
 
 
 # --- the ratio -----------------------------------------------------------------------------------
 
-def test_error_bound_ratio_is_the_bracket_over_the_gradient_norm():
+def test_error_bound_ratio_is_the_bracket_over_the_gradient_list_norm():
     problem = NONDEGENERATE["L3 square"]()
     rng = np.random.default_rng(0)
-    p = critical_points(problem, rotate=1)[4]
-    W = [a + 1e-3 * d for a, d in zip(p.W, unit(rng, problem))]
+    p = critical_points(problem, seed=1)[4]
+    W = [a + 1e-3 * d for a, d in zip(p.W, random_direction(problem, rng))]
     ratio = error_bound_ratio(problem, W)
     lower, upper, _ = distance_to_critical_set(problem, W)
-    g = norm(problem.grad(W))
-    assert np.isclose(ratio.gradient_norm, g, rtol=1e-14, atol=0)
+    g = list_norm(problem.grad(W))
+    assert np.isclose(ratio.grad_norm, g, rtol=1e-14, atol=0)
     assert np.isclose(ratio.upper, upper / g, rtol=1e-12, atol=0)
     assert np.isclose(ratio.lower, lower / g, rtol=1e-12, atol=0)
 
@@ -321,11 +290,11 @@ def test_ratio_stays_bounded_at_nondegenerate_points(name):
     problem = NONDEGENERATE[name]()
     assert error_bound_holds(problem)
     radii = np.logspace(-2, -6, 5)                       # four decades
-    points = critical_points(problem, rotate=4)
+    points = critical_points(problem, seed=4)
     chosen = [points[0], next(p for p in points if "saddle" in p.kind),
               next(p for p in points if p.kind == "global minimum")]
     for p in chosen:
-        estimate = estimate_error_bound(problem, p.W, radii, directions=3, seed=1)
+        estimate = estimate_error_bound(problem, p.W, radii, n_random=3, seed=1)
         _, eigenvalues = hessian_kernel(problem, p.W)
         tol = HESSIAN_NULL_RTOL * np.max(np.abs(eigenvalues))
         h_min = float(np.min(np.abs(eigenvalues[np.abs(eigenvalues) > tol])))
@@ -346,10 +315,10 @@ def test_ratio_blows_up_with_the_predicted_power_at_thresholds(L, predicted):
     problem = threshold_instance(L)
     assert not error_bound_holds(problem)
     radii = np.logspace(-1, -4, 7) if L == 2 else np.logspace(-2, -6, 9)
-    degenerate = [p for p in critical_points(problem, rotate=6) if p.degenerate]
+    degenerate = [p for p in critical_points(problem, seed=6) if p.degenerate]
     assert degenerate
     for p in degenerate:
-        estimate = estimate_error_bound(problem, p.W, radii, directions=2, seed=3)
+        estimate = estimate_error_bound(problem, p.W, radii, n_random=2, seed=3)
         assert estimate.kernel_normal_dim >= 1
         worst = np.max(estimate.worst, axis=1)
         slope = np.polyfit(np.log(radii), np.log(worst), 1)[0]
@@ -377,7 +346,7 @@ def test_scalar_two_layer_ratio_matches_the_closed_form():
 @pytest.mark.parametrize("name", sorted(NONDEGENERATE))
 def test_hessian_kernel_is_the_orbit_tangent_space_at_nondegenerate_instances(name):
     problem = NONDEGENERATE[name]()
-    for p in critical_points(problem, rotate=9):
+    for p in critical_points(problem, seed=9):
         K, _ = hessian_kernel(problem, p.W)
         T = tangent_space(problem, p.W)
         assert K.shape[1] == T.shape[1]
@@ -392,7 +361,7 @@ def test_hessian_kernel_is_larger_at_the_double_root(L):
     lam = 0.3
     problem = threshold_instance(L, lam)
     checked = 0
-    for p in critical_points(problem, rotate=2):
+    for p in critical_points(problem, seed=2):
         K, _ = hessian_kernel(problem, p.W)
         T = tangent_space(problem, p.W)
         if "*" not in p.branches:
@@ -409,7 +378,7 @@ def test_hessian_kernel_is_larger_at_the_double_root(L):
             Us, s, Vts = np.linalg.svd(Wl)
             m = int(np.argmin(np.abs(s - sigma / np.sqrt(lam))))
             D.append(np.outer(Us[:, m], Vts[m]) / np.sqrt(lam))
-        d = flat(D) / norm(D)
+        d = flat(D) / list_norm(D)
         assert np.linalg.norm(problem.hessian(p.W) @ d) <= 1e-8
         assert np.linalg.norm(T.T @ d) <= 1e-8
         checked += 1
@@ -421,7 +390,7 @@ def test_hessian_kernel_is_larger_at_two_layer_thresholds_with_a_free_slot():
     problem = threshold_instance(2, lam, widths=[2])             # y_2 = √(λ1 λ2)
     U, y, Vt = np.linalg.svd(problem.B)
     checked = 0
-    for p in critical_points(problem, rotate=4):
+    for p in critical_points(problem, seed=4):
         K, _ = hessian_kernel(problem, p.W)
         T = tangent_space(problem, p.W)
         active = [j for j, _ in p.active]
@@ -436,7 +405,7 @@ def test_hessian_kernel_is_larger_at_two_layer_thresholds_with_a_free_slot():
         Us, s, _ = np.linalg.svd(p.W[0])
         e = Us[:, -1]
         D = [np.sqrt(lam[1]) * np.outer(e, Vt[1]), np.sqrt(lam[0]) * np.outer(U[:, 1], e)]
-        d = flat(D) / norm(D)
+        d = flat(D) / list_norm(D)
         assert np.linalg.norm(problem.hessian(p.W) @ d) <= 1e-10
         assert np.linalg.norm(T.T @ d) <= 1e-10
         checked += 1
@@ -499,9 +468,9 @@ def test_ratio_at_an_exact_critical_point_is_refused(whitened):
     ({"radii": [1e-3, -1e-3]}, ValueError, r"radii.*positive"),
     ({"radii": [1e-3, np.nan]}, ValueError, r"radii.*NaN"),
     ({"radii": "small"}, TypeError, r"radii"),
-    ({"radii": [1e-3], "directions": -1}, TypeError, r"directions"),
-    ({"radii": [1e-3], "directions": 2.5}, TypeError, r"directions"),
-    ({"radii": [1e-3], "directions": True}, TypeError, r"directions"),
+    ({"radii": [1e-3], "n_random": -1}, ValueError, r"n_random"),
+    ({"radii": [1e-3], "n_random": 2.5}, TypeError, r"n_random"),
+    ({"radii": [1e-3], "n_random": True}, TypeError, r"n_random"),
     ({"radii": [1e-3], "seed": "zero"}, TypeError, r"seed"),
     ({"radii": [1e-3], "max_worst": 0}, ValueError, r"max_worst"),
 ])
@@ -522,3 +491,16 @@ def test_too_many_configurations_and_bad_limits(whitened):
     for option in ("max_configurations", "max_alignments", "max_sweeps"):
         with pytest.raises((TypeError, ValueError), match=re.escape(option)):
             distance_to_critical_set(whitened, W, **{option: 0})
+
+
+def test_cached_configurations_go_with_their_problem():
+    import gc
+    import weakref
+
+    problem = Problem.from_target([[2.0, 0.0], [0.0, 1.0]], widths=[2, 2], lam=0.3)
+    critical_points(problem)
+    distance_to_critical_set(problem, problem.random_weights(seed=0))
+    alive = weakref.ref(problem)
+    del problem
+    gc.collect()
+    assert alive() is None

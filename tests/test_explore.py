@@ -15,6 +15,8 @@ import pytest  # noqa: E402
 from dlnbook import explore  # noqa: E402
 from dlnbook.explore import STYLE  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 
 def paint(a, b):
     """A figure whose colour encodes the parameters, so each frame can be decoded."""

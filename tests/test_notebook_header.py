@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "_ext"))
 import notebook_header  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 
 def test_every_chapter_header_matches_the_config():
     stale = [p.name for p in notebook_header.CHAPTERS

@@ -20,6 +20,8 @@ import dlnbook  # noqa: E402
 from dlnbook import Problem, imbalance  # noqa: E402
 from dlnbook.data import planted  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 
 # --- construction and attributes ---------------------------------------------------------------
 
@@ -630,3 +632,17 @@ def test_loss_batch_rejects_mismatched_batches():
     problem = Problem.from_target(np.ones((2, 2)), [3], 0.1)
     with pytest.raises(ValueError, match=r"W\[1\] \(layer 2\) must have shape \(B, 2, 3\)"):
         problem.loss_batch([np.zeros((4, 3, 2)), np.zeros((5, 2, 3))])
+
+
+def test_the_library_imports_neither_pyplot_nor_torch():
+    """``import dlnbook`` needs only numpy: figures import matplotlib (and explorables PIL and ipywidgets),
+    the torch backend torch, when used. Every module is imported, plots and explore included.
+    """
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import dlnbook, dlnbook.plots, dlnbook.explore, dlnbook.steps, dlnbook.rates, dlnbook.distance\n"
+            "print(sorted(m for m in ('matplotlib', 'matplotlib.pyplot', 'torch', 'PIL', 'ipywidgets') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

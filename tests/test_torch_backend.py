@@ -6,14 +6,22 @@ the raw data, autograd and ``torch.optim.SGD`` with weight decay, which must giv
 ``dlnbook.descent.gradient_descent``.
 """
 
+import pathlib
+import sys
+
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from dlnbook import Problem  # noqa: E402
-from dlnbook.descent import _gradient, _state, gradient_descent, gradient_descent_batch  # noqa: E402
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from helpers import stack  # noqa: E402
+
+from dlnbook import Problem, gradient_descent, gradient_descent_batch  # noqa: E402
+from dlnbook.problem import evaluate, gradient  # noqa: E402
 from dlnbook import torch_backend as tb  # noqa: E402
+
+pytestmark = pytest.mark.unit
 
 HAS_CUDA = torch.cuda.is_available()
 
@@ -22,10 +30,6 @@ def problem_and_data(seed=0, lam=(0.05, 0.1, 0.2)):
     rng = np.random.default_rng(seed)
     X, Y = rng.normal(size=(4, 40)) / 4, rng.normal(size=(3, 40))     # not whitened
     return Problem(X, Y, widths=[6, 5], lam=list(lam)), X, Y
-
-
-def stack(Ws):
-    return [np.stack(layers) for layers in zip(*Ws)]
 
 
 def test_sequential_round_trip_and_forward():
@@ -76,8 +80,8 @@ def test_autograd_gradient_is_the_formula():
     loss = 0.5 * ((net(torch.tensor(X.T)) - torch.tensor(Y.T)) ** 2).sum() + sum(
         0.5 * lam * (m.weight ** 2).sum() for m, lam in zip(net, problem.lambdas))
     loss.backward()
-    _, prefixes, G = _state(W, problem.C, problem.B, problem._half_yy, problem.lambdas)
-    for m, g in zip(net, _gradient(W, prefixes, G, problem.lambdas)):
+    _, prefixes, G = evaluate(W, problem.C, problem.B, problem.half_yy, problem.lambdas)
+    for m, g in zip(net, gradient(W, prefixes, G, problem.lambdas)):
         np.testing.assert_allclose(m.weight.grad.numpy(), g, rtol=1e-11, atol=1e-12)
 
 
