@@ -22,6 +22,15 @@ from sphinx_exercise.nodes import exercise_latex_number_reference
 
 PDF_NAME = "dlnbook.pdf"
 
+# The bibliography page is a chapter already: its entries follow its title instead of opening a
+# second, untitled chapter of their own (LaTeX's thebibliography starts one with \chapter*).
+BIBLIOGRAPHY_IN_ITS_CHAPTER = r"""
+\makeatletter
+\renewenvironment{sphinxthebibliography}[1]
+  {\begingroup\def\chapter*##1{}\begin{thebibliography}{#1}}{\end{thebibliography}\endgroup}
+\makeatother
+"""
+
 
 def library_version(root):
     """``__version__`` from ``dlnbook/__init__.py`` under ``root``."""
@@ -51,9 +60,10 @@ def _configure(app, config):
     config.version = config.release = version
     # LaTeX settings are read only by the LaTeX builder (which is not known yet at this point)
     config.latex_use_xindy = False   # makeindex is enough for an English index; xindy is another package
+    config.latex_domain_indices = False   # a list of proof labels and module names is no use on paper
     macros = config.mathjax3_config.get("tex", {}).get("macros", {})
     elements = dict(config.latex_elements)
-    elements["preamble"] = elements.get("preamble", "") + latex_macros(macros)
+    elements["preamble"] = elements.get("preamble", "") + latex_macros(macros) + BIBLIOGRAPHY_IN_ITS_CHAPTER
     config.latex_elements = elements
 
 
