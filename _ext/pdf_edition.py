@@ -32,6 +32,15 @@ BIBLIOGRAPHY_IN_ITS_CHAPTER = r"""
 """
 
 
+# Characters the book's code and docstrings use that FreeMono lacks (the xelatex log would say
+# "Missing character" and the PDF would drop them): set them from the math fonts.
+MISSING_GLYPHS = r"""
+\usepackage{newunicodechar}
+\newunicodechar{ᵀ}{\ensuremath{^{\mathsf{T}}}}
+\newunicodechar{𝒲}{\ensuremath{\mathcal{W}}}
+"""
+
+
 def library_version(root):
     """``__version__`` from ``dlnbook/__init__.py`` under ``root``."""
     tree = ast.parse((Path(root) / "dlnbook" / "__init__.py").read_text(encoding="utf-8"))
@@ -63,7 +72,7 @@ def _configure(app, config):
     config.latex_domain_indices = False   # a list of proof labels and module names is no use on paper
     macros = config.mathjax3_config.get("tex", {}).get("macros", {})
     elements = dict(config.latex_elements)
-    elements["preamble"] = elements.get("preamble", "") + latex_macros(macros) + BIBLIOGRAPHY_IN_ITS_CHAPTER
+    elements["preamble"] = elements.get("preamble", "") + latex_macros(macros) + BIBLIOGRAPHY_IN_ITS_CHAPTER + MISSING_GLYPHS
     config.latex_elements = elements
 
 

@@ -111,6 +111,12 @@ def test_no_unresolved_reference(text):
     assert unresolved == [], f"'??' (an unresolved reference) on pages {unresolved}"
 
 
+def test_every_character_has_a_glyph(pdf):
+    log = pdf.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+    missing = sorted(set(re.findall(r"Missing character: There is no (.+?) in font", log)))
+    assert missing == [], f"characters dropped from the PDF for want of a glyph: {missing}"
+
+
 def test_every_font_is_embedded(pdf):
     rows = _poppler("pdffonts", pdf).splitlines()[2:]
     assert rows, "pdffonts lists no fonts"
