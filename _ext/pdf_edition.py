@@ -19,6 +19,7 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx_exercise.nodes import exercise_latex_number_reference
+from sphinx_proof.nodes import proof_node
 
 PDF_NAME = "dlnbook.pdf"
 
@@ -38,6 +39,15 @@ MISSING_GLYPHS = r"""
 \usepackage{newunicodechar}
 \newunicodechar{ᵀ}{\ensuremath{^{\mathsf{T}}}}
 \newunicodechar{𝒲}{\ensuremath{\mathcal{W}}}
+"""
+
+
+# The running head: the book's short title (before the colon) and its version, on one line.
+RUNNING_HEAD = r"""
+\makeatletter
+\let\book@normalstyle\ps@normal
+\def\ps@normal{\book@normalstyle\fancyhead[RO,LE]{{\py@HeaderFamily %s\sphinxheadercomma\py@release}}}
+\makeatother
 """
 
 
@@ -72,7 +82,9 @@ def _configure(app, config):
     config.latex_domain_indices = False   # a list of proof labels and module names is no use on paper
     macros = config.mathjax3_config.get("tex", {}).get("macros", {})
     elements = dict(config.latex_elements)
-    elements["preamble"] = elements.get("preamble", "") + latex_macros(macros) + BIBLIOGRAPHY_IN_ITS_CHAPTER + MISSING_GLYPHS
+    short_title = config.html_title.split(":")[0]
+    elements["preamble"] = (elements.get("preamble", "") + latex_macros(macros) + BIBLIOGRAPHY_IN_ITS_CHAPTER
+                            + MISSING_GLYPHS + RUNNING_HEAD % short_title)
     config.latex_elements = elements
 
 
@@ -101,6 +113,23 @@ class ExerciseReferencesAcrossPages(SphinxPostTransform):
                 reference = exercise_latex_number_reference(refid=label)
                 reference += node.children
                 node.replace_self(reference)
+
+
+class ProofsAsText(SphinxPostTransform):
+    """sphinx-proof sets a proof as an admonition without a title, which LaTeX draws as a box with an
+    empty title bar. In print a proof reads best as text that opens with "Proof." (it does) and ends
+    with a square."""
+
+    default_priority = 20
+    formats = ("latex",)
+
+    def run(self):
+        for proof in list(self.document.findall(proof_node)):
+            content = [child for box in proof.children for child in
+                       (box.children if isinstance(box, nodes.admonition) else [box])]
+            if content and isinstance(content[-1], nodes.paragraph):
+                content[-1] += nodes.raw("", r"\hfill\ensuremath{\square}", format="latex")   # end of proof
+            proof.replace_self(content)
 
 
 class BookStructure(SphinxPostTransform):
@@ -155,6 +184,7 @@ def _copy_pdf(app):
 def setup(app):
     app.setup_extension("hide_gated_solutions")   # assignments/tools, listed in _config.yml
     app.add_post_transform(ExerciseReferencesAcrossPages)
+    app.add_post_transform(ProofsAsText)
     app.add_post_transform(BookStructure)
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _omit_solutions_from_pdf)
