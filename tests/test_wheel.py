@@ -75,14 +75,16 @@ def installed(tmp_path_factory):
     _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
          "--wheel-dir", tmp / "dist", source)
     wheel, = (tmp / "dist").glob("dlnbook-*.whl")
-    venv = tmp / "venv"
-    _run(sys.executable, "-m", "venv", venv)
-    python = venv / "bin" / "python"
-    # --isolated: no pip configuration (extra indexes, find-links) from this machine
-    _run(python, "-m", "pip", "install", "--isolated", "--quiet", "--no-index", "--find-links", WHEELHOUSE, wheel)
-    # outside the repository, with no PYTHONPATH: only the installed copy can be imported
+    # outside the repository, with no PYTHONPATH: pip sees no other copy of dlnbook (it would take that
+    # for installed already), and only the installed copy can be imported
     environment = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     environment.update(MPLBACKEND="agg", PYTHONHASHSEED="0")
+    venv = tmp / "venv"
+    _run(sys.executable, "-m", "venv", venv, cwd=tmp, env=environment)
+    python = venv / "bin" / "python"
+    # --isolated: no pip configuration (extra indexes, find-links) from this machine
+    _run(python, "-m", "pip", "install", "--isolated", "--quiet", "--no-index", "--find-links", WHEELHOUSE, wheel,
+         cwd=tmp, env=environment)
     report = json.loads(_run(python, "-c", PROBE, NEEDS_TORCH, cwd=tmp, env=environment))
     return {"wheel": wheel, "venv": venv, "report": report}
 
