@@ -32,7 +32,7 @@ book: venv tex
 
 # The PDF edition: _build/latex/dlnbook.pdf (`make book` puts it on the site and links it from every page).
 pdf: venv tex
-	$(BIN)/jupyter-book build --all --builder pdflatex .
+	$(BIN)/jupyter-book build --all -W -n --keep-going --builder pdflatex .
 	@echo "The PDF edition is built: $(CURDIR)/_build/latex/dlnbook.pdf"
 
 serve: book
