@@ -42,4 +42,4 @@ __all__ = ["Problem", "imbalance", "norm", "data", "explore", "Explorable",
            "normal_hessian", "ErrorBoundCheck", "DistanceBracket", "RatioBracket", "ErrorBoundEstimate",
            "NormalHessian", "gradient_descent", "gradient_descent_batch", "predicted_rate", "Trajectory",
            "BatchTrajectory", "LinearRate", "RatePrediction"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
