@@ -20,6 +20,7 @@ Give assignment names (``01_regularized_loss``) to build only those.
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -36,8 +37,72 @@ ROOT = ASSIGNMENTS.parent
 DIST = ASSIGNMENTS / "dist"
 MANIFEST = ".generated.json"
 
-sys.path.insert(0, str(TOOLS))
-from grade import time_limits  # noqa: E402
+# A cell run before the notebook's own: from then on, each cell is given `seconds` seconds.
+_TIMER_CELL = """\
+import signal as _grading_signal
+from IPython import get_ipython as _grading_ipython
+
+def _grading_time_is_up(signum, frame):
+    # keep the timer running: a second slow call in the same cell is stopped as well
+    _grading_signal.setitimer(_grading_signal.ITIMER_REAL, {seconds})
+    raise TimeoutError("stopped after {seconds} s: this cell, or a function it calls, runs too long "
+                       "(an infinite loop?)")
+
+if hasattr(_grading_signal, "setitimer"):
+    _grading_signal.signal(_grading_signal.SIGALRM, _grading_time_is_up)
+    _grading_ipython().events.register(
+        "pre_run_cell", lambda info: _grading_signal.setitimer(_grading_signal.ITIMER_REAL, {seconds}))
+    _grading_ipython().events.register(
+        "post_run_cell", lambda result: _grading_signal.setitimer(_grading_signal.ITIMER_REAL, 0))
+"""
+
+
+@contextlib.contextmanager
+def time_limits(seconds):
+    """Within this block, otter's notebook grading stops every cell after ``seconds`` seconds.
+
+    Otter 7 grades a notebook with ``otter.execute.grade_notebook``: its ``GradingPreprocessor``
+    adds otter's own cells, and nbconvert's ``ExecutePreprocessor`` runs the result with no time
+    limit. Here the first adds one more cell, the timer above, and the second gets a per-cell
+    timeout (a backstop for code that catches the ``TimeoutError``): the kernel is interrupted and
+    the cell recorded as failed. Both are restored on leaving the block.
+    """
+    import nbconvert.preprocessors
+    import nbformat
+    from otter.execute.preprocessor import GradingPreprocessor
+
+    seconds = float(seconds)
+    if not seconds > 0:
+        raise ValueError(f"the time limit must be a positive number of seconds, got {seconds}")
+    backstop = int(4 * seconds + 30)
+    original_preprocess = GradingPreprocessor.preprocess
+    original_executor = nbconvert.preprocessors.ExecutePreprocessor
+
+    def preprocess(self, nb, resources=None):
+        nb, resources = original_preprocess(self, nb, resources)
+        # after otter's first cell (it imports otter, which is slow), before the notebook's own
+        nb.cells.insert(1, nbformat.v4.new_code_cell(_TIMER_CELL.format(seconds=seconds)))
+        return nb, resources
+
+    class TimedExecutePreprocessor(original_executor):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.timeout = backstop
+            self.interrupt_on_timeout = True
+            self.error_on_timeout = {
+                "ename": "TimeoutError",
+                "evalue": f"the cell was interrupted after {backstop} s",
+                "traceback": [f"TimeoutError: the cell was interrupted after {backstop} s"],
+            }
+
+    GradingPreprocessor.preprocess = preprocess
+    nbconvert.preprocessors.ExecutePreprocessor = TimedExecutePreprocessor
+    try:
+        yield
+    finally:
+        GradingPreprocessor.preprocess = original_preprocess
+        nbconvert.preprocessors.ExecutePreprocessor = original_executor
+
 
 # Per-cell limit while otter assign runs the solutions through the autograder.
 SELF_CHECK_TIME_LIMIT = 300
