@@ -101,7 +101,7 @@ def run_cells(shell, cells, owners, seconds):
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         error = None if result is None else (result.error_in_exec or result.error_before_exec)
-        if result is None:
+        if result is None or isinstance(error, CellTimeout):
             failures.append((number, f"stopped after {seconds:g} s (an infinite loop?)"))
         elif error is not None:
             failures.append((number, f"{type(error).__name__}: {error}"[:300]))
