@@ -42,9 +42,8 @@ def encode(value, depth=0):
         array = np.asarray(value)
         if array.dtype.kind not in NUMERIC_KINDS:
             return {"t": "unsupported", "type": f"numpy array of {array.dtype}"}
-        array = np.ascontiguousarray(array)
         return {"t": "scalar" if isinstance(value, np.generic) else "array", "dtype": array.dtype.str,
-                "shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode("ascii")}
+                "shape": list(array.shape), "data": base64.b64encode(array.tobytes(order="C")).decode("ascii")}
     if type(value) in (list, tuple):
         return {"t": type(value).__name__, "v": [encode(item, depth + 1) for item in value]}
     if type(value) is dict:
