@@ -285,6 +285,13 @@ def test_questions_have_points_public_and_hidden_tests(assignments, master):
         assert float(re.search(r"^points = (\S+)$", source, flags=re.M)[1]) > 0, question
         hidden = re.findall(r"@test_case\(points=\S+, hidden=(True|False)", source)
         assert "True" in hidden and "False" in hidden, f"{master.name}, {question}: needs public and hidden tests"
+        # grader.check shows a public test's points and says hidden tests carry the rest
+        total = float(re.search(r"^points = (\S+)$", source, flags=re.M)[1])
+        cases = re.findall(r"@test_case\(points=([\d.]+), hidden=(True|False)(.*?)\)\ndef", source, flags=re.S)
+        public = [(float(p), extra) for p, h, extra in cases if h == "False"]
+        assert sum(float(p) for p, _, _ in cases) == total, f"{question}: explicit points adding up to the question's"
+        for points, extra in public:
+            assert f"gives {points:g} of the {total:g} points" in extra and "hidden tests" in extra, extra
 
 
 @pytest.mark.parametrize("master", MASTERS, ids=[m.stem for m in MASTERS])
@@ -309,6 +316,8 @@ def test_student_version_has_no_solutions_and_no_hidden_tests(assignments, maste
     tests = student.metadata["otter"]["tests"]
     assert tests and all("hidden=False" in source and "hidden=True" not in source for source in tests.values())
     assert not (student_folder / "tests").exists()
+    export = [cell.source for cell in student.cells if "grader.export(" in cell.source]
+    assert len(export) == 1 and "run_tests" not in export[0], "the export cell must not re-run the notebook"
     assert (student_folder / "dlnbook" / "problem.py").is_file(), "the student folder carries the library"
 
 
@@ -413,6 +422,30 @@ def test_a_student_notebook_in_progress_is_never_overwritten(assignments, tmp_pa
     done = run(PYTHON, root / "assignments" / "tools" / "build.py", master.stem, cwd=root)
     assert "skipped" in done.stderr and f"student/{master.name} was changed" in done.stderr, done.stderr
     assert notebook.read_bytes() == before
+
+
+def _seeds(nb):
+    return [m[0] for cell in nb.cells if cell.cell_type == "code"
+            for m in re.finditer(r"\b(seed=|default_rng\()(\d+)\b", cell.source)]
+
+
+@pytest.mark.slow
+def test_a_term_seed_builds_new_data_and_the_default_builds_the_masters(assignments, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(assignments[0], root, ignore=shutil.ignore_patterns("dist"))
+    names = ["01_regularized_loss", "04_linear_convergence"]
+    run(PYTHON, root / "assignments" / "tools" / "build.py", "--term-seed", 2027, *names, cwd=root)  # solutions pass
+    for name in names:
+        master = nbformat.read(ROOT / "assignments" / f"{name}.ipynb", as_version=4)
+        default = output(assignments[0], ROOT / f"{name}.ipynb", "student")[1]
+        variant = output(root, ROOT / f"{name}.ipynb", "student")[1]
+        assert _seeds(default) and set(_seeds(default)) <= set(_seeds(master)), "the default build is the master's data"
+        assert not set(_seeds(variant)) & set(_seeds(default)), f"{name}: the variant hands out the same data"
+        manifest = json.loads((root / "assignments" / "dist" / name / ".generated.json").read_text())
+        assert manifest["term_seed"] == 2027
+    # the variant's answers differ: the balanced penalties of assignment 01 are new numbers
+    solution = output(root, ROOT / "01_regularized_loss.ipynb", "autograder")[1]
+    assert solution.cells and _seeds(solution) != _seeds(output(assignments[0], ROOT / "01_regularized_loss.ipynb", "autograder")[1])
 
 
 def test_grading_finds_the_autograder_of_a_submitted_zip(assignments, tmp_path):
