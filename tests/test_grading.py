@@ -366,6 +366,50 @@ def test_every_submission_gets_a_row(graded_class):
     assert "ignored the other files in the zip: dlnbook/" in rows["shipped"]["flags"]
 
 
+MUTATES_W0 = """\
+def gd_run(problem, W0, step, iterations):
+    W = W0                                   # no copy: the updates below change the caller's arrays
+    norms = []
+    for k in range(iterations + 1):
+        G = problem.grad(W)
+        norms.append(np.sqrt(sum(np.sum(g * g) for g in G)))
+        if k < iterations:
+            for layer, g in zip(W, G):
+                layer -= step * g
+    return [layer.copy() for layer in W], np.array(norms)
+"""
+LIBRARY_GD_RUN = """\
+def gd_run(problem, W0, step, iterations):
+    run = gradient_descent(problem, W0, step=step, max_iter=iterations, tol=0.0)
+    return run.W, run.grad_norm
+"""
+GARBAGE_GD_RUN = "def gd_run(problem, W0, step, iterations):\n    return W0, np.zeros(iterations + 1)\n"
+
+
+def test_assignment_04_functions_are_called_back_faithfully(built, tmp_path):
+    """A function that changes its arguments in place is seen doing so; one that calls the library's
+    gradient descent earns nothing; patching numpy does not help garbage (assignment 04)."""
+    name = "04_linear_convergence"
+    submissions = [write(answered(built, name, {"def gd_run(": source}, extra), tmp_path / f"{student}_{name}.ipynb")
+                   for student, source, extra in [("mutates", MUTATES_W0, None), ("library", LIBRARY_GD_RUN, None),
+                                                  ("garbage", GARBAGE_GD_RUN, None),
+                                                  ("numpy", GARBAGE_GD_RUN, PATCH_NUMPY)]]
+    done = grade("--assignment", name, "--cell-time-limit", 60, "--csv", tmp_path / "grades.csv", *submissions,
+                 cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    print(done.stdout)
+    with open(tmp_path / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    full = {"q2_fit_rate": 3, "q3_predicted_rate": 3, "q4_largest_step": 2}
+    scores = {student: {q: float(row[q]) for q in ["q1_gd_run", *full]} for student, row in rows.items()}
+    # right results, but W0 changed: the tests' reference runs start from the changed W0 and disagree
+    # (were the arguments copies, it would score the 3 points of the solution)
+    assert scores["mutates"] == {"q1_gd_run": 0, **full}, "the tests must see W0 changed"
+    assert scores["library"] == {"q1_gd_run": 0, **full} and "q1_gd_run: uses gradient_descent" in rows["library"]["flags"]
+    assert scores["garbage"] == scores["numpy"] == {"q1_gd_run": 0, **full}
+    assert "possible tampering" in rows["numpy"]["flags"] and rows["garbage"]["flags"] == ""
+
+
 def test_the_grader_refuses_to_run_without_its_sandbox(built, tmp_path, monkeypatch, capsys):
     """Where it cannot sandbox (here: not root), grading stops before running anything, unless told otherwise."""
     sys.path.insert(0, str(ROOT / "assignments" / "tools"))
