@@ -171,6 +171,7 @@ def html_corpus(folder):
     return "\n".join(texts)
 
 
+@pytest.mark.slow
 def test_student_edition_config_is_derived_from_the_book_config(student_book):
     book = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     student = yaml.safe_load((student_book / "_config.yml").read_text(encoding="utf-8"))
@@ -187,6 +188,7 @@ def test_student_edition_config_is_derived_from_the_book_config(student_book):
     assert student == book
 
 
+@pytest.mark.slow
 def test_student_edition_has_the_exercises_and_no_solutions(student_book):
     site = student_book / "html"
     assert (site / "index.html").is_file()

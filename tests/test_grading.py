@@ -86,7 +86,7 @@ _abstract.TestCaseResult.__init__ = _always_passed
 """
 
 # Tries everything at once: rewrite any test file it can find, read the hidden tests and leak them
-# through a public test's message, write outside its folder, reach the network.
+# through a public test's message, write outside its folder, reach the network, leave a process behind.
 HOSTILE = """\
 import glob, os, socket
 from pathlib import Path
@@ -110,6 +110,9 @@ try:
     socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"reached the network")
 except OSError:
     pass
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "LINGER-{marker}"], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)   # a process meant to outlive grading
 _leak = "\\n".join(_found) or "nothing found"
 """
 HOSTILE_ANSWER = ("def two_layer_fit(Ybar, lam1, lam2, width):\n"
@@ -338,6 +341,8 @@ def test_a_submission_cannot_leave_its_sandbox(graded_class):
     # what the hostile notebook found (and put in its answer's error message) is nothing of the instructor's
     message = (feedback / "hostile.txt").read_text()
     assert "leaked: nothing found" in message, message
+    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert f"LINGER-{listener.port}" not in processes, "a process of the submission outlived its grading"
 
 
 def test_feedback_never_shows_hidden_tests(graded_class):

@@ -68,6 +68,7 @@ DEFAULT_CELL_TIME_LIMIT = 60          # seconds for each cell, and for each call
 DEFAULT_TIME_LIMIT = 600              # seconds for a whole submission, tests included
 DEFAULT_MEMORY_LIMIT = 4              # GiB of address space for the student's process
 DEFAULT_ID_PATTERN = r"^(?P<id>[^_.]+)"
+MAX_REPLY = 256 * 2**20               # characters in one answer from the student's process
 NOBODY = 65534
 SYSTEM_FOLDERS = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/etc"]
 TAMPERING = [   # what a notebook has no reason to do; flagged for the instructor, it changes no score
@@ -90,7 +91,7 @@ def sandbox_problem():
     for tool in ("unshare", "setpriv", "mount", "chroot"):
         if not shutil.which(tool):
             return f"grading in a sandbox needs the command {tool} (util-linux / coreutils)"
-    probe = subprocess.run(["unshare", "--net", "--mount", "true"], capture_output=True, text=True)
+    probe = subprocess.run(["unshare", "--net", "--mount", "--pid", "--fork", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
         return f"this machine does not allow new network and mount namespaces: {probe.stderr.strip()}"
     return None
@@ -156,7 +157,8 @@ class StudentProcess:
             readonly = SYSTEM_FOLDERS + sorted(python - set(SYSTEM_FOLDERS)) + [str(runner)]
             environment.update(SANDBOX_ROOT=str(workspace / "root"), SANDBOX_SCRATCH=str(self.scratch),
                                SANDBOX_READONLY=" ".join(readonly), SANDBOX_UID=str(NOBODY))
-            command = ["unshare", "--net", "--mount", "--fork", "sh", "-c", _SANDBOX_SCRIPT, "sandbox", *command]
+            # --pid: when the notebook's process ends, every process it started ends with it
+            command = ["unshare", "--net", "--mount", "--pid", "--fork", "sh", "-c", _SANDBOX_SCRIPT, "sandbox", *command]
         self.process = subprocess.Popen(
             command, cwd=self.scratch, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, encoding="utf-8",
@@ -168,7 +170,13 @@ class StudentProcess:
         self.dead = None
 
     def _read(self):
-        for line in self.process.stdout:
+        while True:
+            line = self.process.stdout.readline(MAX_REPLY)
+            if not line:
+                break
+            if not line.endswith("\n"):
+                self.kill(f"it sent an answer of more than {MAX_REPLY // 2**20} MB")
+                break
             self.lines.put(line)
         self.lines.put(None)
 
@@ -513,7 +521,10 @@ def main(argv=None):
 
     name = options.assignment
     if not name and not options.autograder:
-        name = assignment_name(options.submissions[0])
+        try:
+            name = assignment_name(options.submissions[0])
+        except ValueError as error:
+            parser.error(f"{error}; name the assignment with --assignment")
     private = Path(tempfile.mkdtemp(prefix="grading-"))      # 0700, root's: tests and workspaces
     try:
         assignment = Assignment(options.autograder or find_autograder(name), private / "autograder")
