@@ -380,6 +380,29 @@ def test_the_local_grader_gives_solutions_full_marks_and_the_untouched_notebook_
 
 
 @pytest.mark.slow
+def test_an_honest_exported_submission_grades_without_score_warnings(assignments, tmp_path):
+    """What a student does: fill in the answers, run every cell (grader.check logs each result), let the
+    last cell write the zip; otter run on that zip then finds no "differs from logged score"."""
+    root, master = assignments[0], MASTERS[1]
+    folder = tmp_path / "student"
+    shutil.copytree(output(root, master, "student")[0], folder)
+    student = nbformat.read(folder / master.name, as_version=4)
+    solution = output(root, master, "autograder")[1]
+    for mine, theirs in zip(student.cells, solution.cells, strict=True):
+        if "otter_assign_solution_cell" in theirs.metadata.get("tags", []):
+            mine.source = theirs.source
+    nbformat.write(student, folder / master.name)
+    run(PYTHON, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace", master.name, cwd=folder)
+    submission, = folder.glob(f"{master.stem}_*.zip")
+    with zipfile.ZipFile(submission) as archive:
+        assert ".OTTER_LOG" in archive.namelist(), "the zip carries the log of the student's checks"
+    log = run(PYTHON, "-m", "otter", "run", "--no-logo", "-a", autograder_zip(root, master), "-o", tmp_path, submission,
+              cwd=tmp_path).stdout
+    assert "No discrepancies found while verifying scores against the log" in log, log[-3000:]
+    assert "differs from logged score" not in log
+
+
+@pytest.mark.slow
 def test_a_bad_submission_is_graded_not_crashed_on(assignments, tmp_path):
     root = assignments[0]
     master = MASTERS[0]
