@@ -275,7 +275,8 @@ def graded_class(built, tmp_path_factory):
         submissions = simulated_class(built, folder, listener.port, outside)
         problems = batch_problems(built, folder)
         roster = folder / "roster.csv"
-        roster.write_text("id,name\n" + "".join(f"{s},Student {s}\n" for s in [*submissions, *problems, "absent"]))
+        enrolled = [s for s in [*submissions, *problems, "absent"] if s != "syntax"]       # syntax is not enrolled
+        roster.write_text("id,name\n" + "".join(f"{s},Student {s}\n" for s in enrolled))
         out = tmp_path_factory.mktemp("grades")
         done = grade("--assignment", "02_critical_points", "--autograder", next(
                      (built / "assignments" / "dist" / "02_critical_points" / "autograder").glob("*.zip")),
@@ -357,6 +358,9 @@ def test_feedback_never_shows_hidden_tests(graded_class):
     assert set(rows) - {"absent"} <= set(texts), "a feedback file for every submission"
     for student, text in texts.items():
         assert "hidden=True" not in text and not [line for line in hidden_lines if line in text], student
+    # flags meant for the instructor stay out of what students read; failed cells are in
+    assert "possible tampering" in rows["numpy"]["flags"] and "possible tampering" not in texts["numpy"]
+    assert "not on the roster" not in texts["syntax"] and "SyntaxError" in texts["syntax"]
     honest, garbage = texts["honest"], texts["garbage"]
     assert "Score: 10 / 10" in honest and "hidden tests (2 points): 1 of 1 passed" in honest
     assert "public test" in garbage and "failed" in garbage and "hidden tests (3 points): 0 of 1 passed" in garbage
@@ -368,6 +372,7 @@ def test_every_submission_gets_a_row(graded_class):
         assert why in rows[student]["status"], (student, rows[student]["status"])
         assert float(rows[student]["total"]) == 0
     assert rows["absent"]["status"] == "missing" and rows["absent"]["submission"] == ""
+    assert "not on the roster: syntax" in rows["syntax"]["flags"] and rows["syntax"]["status"] == "graded"
     assert "ignored the other files in the zip: dlnbook/" in rows["shipped"]["flags"]
 
 

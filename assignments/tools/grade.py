@@ -71,6 +71,7 @@ DEFAULT_ID_PATTERN = r"^(?P<id>[^_.]+)"
 MAX_REPLY = 256 * 2**20               # characters in one answer from the student's process
 NOBODY = 65534
 SYSTEM_FOLDERS = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/etc"]
+INSTRUCTOR_ONLY = ("possible tampering", "not on the roster")   # flags left out of a student's feedback
 TAMPERING = [   # what a notebook has no reason to do; flagged for the instructor, it changes no score
     (r"\b(np|numpy|dlnbook|otter|builtins)\s*\.\s*[\w.]+\s*=[^=]", "assigns to an attribute of numpy, dlnbook or otter"),
     (r"\bsetattr\s*\(", "calls setattr"),
@@ -168,6 +169,7 @@ class StudentProcess:
         self.stderr = []
         threading.Thread(target=lambda: self.stderr.extend(self.process.stderr), daemon=True).start()
         self.dead = None
+        self.uses = []          # [(question, library function)] the notebook's own code called
 
     def _read(self):
         while True:
@@ -190,10 +192,13 @@ class StudentProcess:
             self.kill("it stopped (it ran out of time or memory, or exited)")
             return None
         try:
-            return answers.loads(line)
+            reply = answers.loads(line)
         except ValueError:
             self.kill("it sent something that is not an answer")
             return None
+        if isinstance(reply, dict) and isinstance(reply.get("uses"), list):
+            self.uses = reply["uses"]
+        return reply
 
     def start(self, timeout):
         """Wait for the notebook to finish; returns the cells that failed, or None if it never did."""
@@ -323,12 +328,12 @@ def run_tests(assignment, student):
 
 
 def forbidden_uses(assignment, student, cells):
-    """{question: [library functions the student's code used there]}."""
+    """{question: [library functions the student's code used there]}: recorded in the student's
+    process, or named in the question's cells."""
     uses = {}
-    reply = student.request({"op": "forbidden"})
-    for question, name in reply.get("uses", []) if isinstance(reply.get("uses"), list) else []:
-        if question in assignment.forbidden:
-            uses.setdefault(question, set()).add(str(name))
+    for use in student.uses:
+        if isinstance(use, list) and len(use) == 2 and use[0] in assignment.forbidden:
+            uses.setdefault(use[0], set()).add(str(use[1]))
     for source, question in zip(cells, questions_of(cells)):
         for name in assignment.forbidden.get(question, []):
             if name.split(".")[-1] in _referenced_names(source):
@@ -421,11 +426,10 @@ def grade_notebook(nb, assignment, options, workspace):
         else:
             flags += [f"cell {n} failed: {why}" for n, why in failed]
         results = run_tests(assignment, student)
-        used = forbidden_uses(assignment, student, cells) if not student.dead else {}
     finally:
         timer.cancel()
         student.kill("grading is over")
-    for question, names in used.items():
+    for question, names in forbidden_uses(assignment, student, cells).items():
         results[question]["score"] = 0.0
         results[question]["forbidden"] = names
         flags.append(f"{question}: uses {', '.join(names)} from dlnbook, which this question asks to write; no points")
@@ -460,7 +464,8 @@ def feedback(row, results, notes):
             worth = sum(points for _, _, points in hidden)
             out.write(f"  hidden tests ({worth:g} points): {passed} of {len(hidden)} passed\n")
     for note in notes:
-        out.write(f"\nNote: {note}\n")
+        if not note.startswith(INSTRUCTOR_ONLY):
+            out.write(f"\nNote: {note}\n")
     return out.getvalue()
 
 
@@ -556,7 +561,7 @@ def main(argv=None):
                 finally:
                     shutil.rmtree(workspace, ignore_errors=True)
             if roster is not None and identifier not in roster:
-                notes.append(f"{identifier} is not on the roster")
+                notes.append(f"not on the roster: {identifier}")
             for question in questions:
                 row[question] = results[question]["score"] if question in results else 0.0
             row["total"] = sum(row[q] for q in questions)

@@ -7,7 +7,8 @@ scratch folder holding the notebook and the student edition of ``dlnbook``; see 
 runs the notebook's code cells in order, each stopped after ``--cell-time-limit`` seconds (a cell
 that fails is recorded and the next one runs, as in a notebook), then reads requests, one JSON line
 each, on stdin and answers on stdout: the value of a name (``answers.encode``), or the result of
-calling one of the student's functions with given arguments. What the cells print goes to
+calling one of the student's functions with given arguments; each answer also lists the forbidden
+library calls recorded so far. What the cells print goes to
 ``output.log`` in the scratch folder, not to the grader.
 
 Library functions that a question asks the student to write (``--forbidden``, per question) are
@@ -136,12 +137,11 @@ def serve(shell, requests, replies, seconds):
                     signal.setitimer(signal.ITIMER_REAL, 0)
                     current_question = None
                 reply = {"value": answers.encode(value), "args_after": [answers.encode(a) for a in args]}
-            elif request["op"] == "forbidden":
-                reply = {"uses": forbidden_uses}
         except CellTimeout:
             reply = {"error": f"TimeoutError: the call ran longer than {seconds:g} s (an infinite loop?)"}
         except BaseException as error:              # the student's error, reported as text
             reply = {"error": "".join(traceback.format_exception_only(type(error), error)).strip()[-2000:]}
+        reply["uses"] = forbidden_uses       # with every answer: a process that dies later has told it already
         replies.write(answers.dumps(reply))
         replies.flush()
 
@@ -179,7 +179,7 @@ def main():
     shell = InteractiveShell.instance()
     guard_forbidden(json.loads(args.forbidden))
     failures = run_cells(shell, cells, questions_of(cells), args.cell_time_limit)
-    replies.write(json.dumps({"ready": True, "failed_cells": failures}) + "\n")
+    replies.write(json.dumps({"ready": True, "failed_cells": failures, "uses": forbidden_uses}) + "\n")
     replies.flush()
     serve(shell, requests, replies, args.cell_time_limit)
 
