@@ -16,7 +16,6 @@ its sandbox, which is checked too.
 """
 
 import csv
-import json
 import os
 import shutil
 import socket
