@@ -4,7 +4,8 @@
 #
 #   make student-book   the book with every solution removed, into _build/student/html
 #   make assignments    student and autograder versions of assignments/NN_*.ipynb, into
-#                       assignments/dist/ (and nowhere else); see chapters/teaching.md
+#                       assignments/dist/ (and nowhere else); see chapters/teaching.md.
+#                       TERM_SEED=N builds this term's variant (new data; 0 or unset: as written)
 
 .PHONY: student-book assignments   # phony: a folder is called assignments
 
@@ -12,4 +13,4 @@ student-book: venv
 	$(BIN)/python assignments/tools/student_book.py --output _build/student
 
 assignments: venv
-	$(BIN)/python assignments/tools/build.py
+	$(BIN)/python assignments/tools/build.py $(if $(TERM_SEED),--term-seed $(TERM_SEED))
