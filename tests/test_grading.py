@@ -265,6 +265,11 @@ class Listener:
         self.server.close()
 
 
+def autograder(root, name):
+    """The autograder zip built for this test (never the checkout's own assignments/dist)."""
+    return next((root / "assignments" / "dist" / name / "autograder").glob("*.zip"))
+
+
 def grade(*args, cwd):
     return subprocess.run([PYTHON, ROOT / "assignments" / "tools" / "grade.py", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=1800)
@@ -284,8 +289,7 @@ def graded_class(built, tmp_path_factory):
         enrolled = [s for s in [*submissions, *problems, "absent"] if s != "syntax"]       # syntax is not enrolled
         roster.write_text("id,name\n" + "".join(f"{s},Student {s}\n" for s in enrolled))
         out = tmp_path_factory.mktemp("grades")
-        done = grade("--assignment", "02_critical_points", "--autograder", next(
-                     (built / "assignments" / "dist" / "02_critical_points" / "autograder").glob("*.zip")),
+        done = grade("--assignment", "02_critical_points", "--autograder", autograder(built, "02_critical_points"),
                      "--cell-time-limit", CELL_LIMIT, "--time-limit", 240, "--roster", roster,
                      "--csv", out / "grades.csv", "--feedback", out / "feedback",
                      *submissions.values(), *[p for p, _ in problems.values()], cwd=out)
@@ -410,8 +414,8 @@ def test_assignment_04_functions_are_called_back_faithfully(built, tmp_path):
                    for student, source, extra in [("mutates", MUTATES_W0, None), ("library", LIBRARY_GD_RUN, None),
                                                   ("garbage", GARBAGE_GD_RUN, None),
                                                   ("numpy", GARBAGE_GD_RUN, PATCH_NUMPY)]]
-    done = grade("--assignment", name, "--cell-time-limit", 60, "--csv", tmp_path / "grades.csv", *submissions,
-                 cwd=tmp_path)
+    done = grade("--assignment", name, "--autograder", autograder(built, name), "--cell-time-limit", 60,
+                 "--csv", tmp_path / "grades.csv", *submissions, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     print(done.stdout)
     with open(tmp_path / "grades.csv", newline="") as f:
