@@ -19,15 +19,22 @@ import numpy as np
 
 from . import _checks
 from .critical_set import CriticalSet, require_whitened
-from .problem import norm
+from .problem import norm, prefix_products
 
 #: A Hessian eigenvalue counts as zero when its absolute value is at most
 #: ``HESSIAN_NULL_RTOL`` times the largest absolute eigenvalue.
 HESSIAN_NULL_RTOL = 1e-8
 
 #: :func:`require_critical` accepts ``W`` as critical when ``‖∇F(W)‖`` is at most ``CRITICAL_RTOL`` times
-#: the size of the two terms that cancel in it, ``‖∇F(W) − λ W‖ + ‖λ W‖`` (layer by layer).
+#: the size of the two terms that cancel in it, ``‖∇F(W) − λ W‖ + ‖λ W‖`` (layer by layer), plus the
+#: rounding allowance :data:`CRITICAL_ROUNDING`.
 CRITICAL_RTOL = 1e-6
+
+#: The rounding allowance of :func:`require_critical`: ``CRITICAL_ROUNDING · ε`` times the size of what
+#: the fit term of the gradient is computed from, ``Σ_l ‖W_{L:l+1}‖ ‖W_{l−1:1}‖ (‖P C‖ + ‖B‖)`` (ε the
+#: machine epsilon). At small λ the gradient's terms are of size λ‖W‖ while the rounding in
+#: ``P C − B`` is of size ε‖Ȳ‖: measured rounding stays below 3 ε times this size.
+CRITICAL_ROUNDING = 1e3
 
 
 # --- the list of critical points -----------------------------------------------------------------
@@ -147,7 +154,8 @@ def require_critical(problem, W, name="W"):
     """Check that ``W`` is a critical point of ``problem``, up to rounding; return it checked.
 
     ``W`` counts as critical when ``‖∇F(W)‖`` is at most :data:`CRITICAL_RTOL` times the size of the
-    two terms that cancel in it, ``Σ_l ‖∇_l F(W) − λ_l W_l‖ + ‖λ_l W_l‖``.
+    two terms that cancel in it, ``Σ_l ‖∇_l F(W) − λ_l W_l‖ + ‖λ_l W_l‖``, plus a rounding allowance
+    (:data:`CRITICAL_ROUNDING`) that keeps the test meaningful at any λ.
 
     Parameters
     ----------
@@ -172,10 +180,24 @@ def require_critical(problem, W, name="W"):
     penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W)]
     size = sum(np.linalg.norm(g - p) + np.linalg.norm(p) for g, p in zip(G, penalty))
     gnorm = norm(G)
-    if gnorm > CRITICAL_RTOL * size:
+    allowance = CRITICAL_ROUNDING * np.finfo(float).eps * _fit_size(problem, W)
+    if gnorm > 0 and not gnorm <= CRITICAL_RTOL * size + allowance:
         raise ValueError(f"{name} is not a critical point: ‖∇F({name})‖ = {gnorm:.3g}, more than CRITICAL_RTOL = "
-                         f"{CRITICAL_RTOL:g} times the size of its terms ({size:.3g})")
+                         f"{CRITICAL_RTOL:g} times the size of its terms ({size:.3g}) plus the rounding "
+                         f"allowance ({allowance:.3g})")
     return W
+
+
+def _fit_size(problem, W):
+    """``Σ_l ‖W_{L:l+1}‖ ‖W_{l−1:1}‖ (‖P C‖ + ‖B‖)``: the size of what the fit term of ∇_l F is computed from."""
+    prefixes = prefix_products(W)
+    residual = np.linalg.norm(prefixes[-1] @ problem.C) + np.linalg.norm(problem.B)
+    suffix, total = None, 0.0                           # suffix = W_{L:l+2}, None for the identity
+    for l in range(problem.L - 1, -1, -1):              # layer l + 1, from the output side
+        prefix = 1.0 if l == 0 else np.linalg.norm(prefixes[l])
+        total += (1.0 if suffix is None else np.linalg.norm(suffix)) * prefix * residual
+        suffix = W[l] if suffix is None else suffix @ W[l]
+    return float(total)
 
 
 # --- classification of a given point -------------------------------------------------------------

@@ -370,15 +370,16 @@ class CriticalSet:
             If some σ matches no singular value of Ȳ (W is not critical).
         """
         problem, spectrum = self.problem, self.spectrum
-        L, Lam, tau = problem.L, float(np.prod(problem.lambdas)), self.tau
-        mu = Lam ** (1.0 / L)
+        L, tau = problem.L, self.tau
+        log_mu = float(np.mean(np.log(problem.lambdas)))             # μ = Λ^{1/L}, never Λ itself
         sigmas = np.linalg.svd(np.sqrt(problem.lambdas[0]) * W[0], compute_uv=False)
         sigmas = sigmas[sigmas > 1e-6 * sigmas[0]] if sigmas.size and sigmas[0] > 0 else []
         y_scale = max(spectrum.y[0] if spectrum.y.size else 0.0, tau)
-        sigma_star = np.sqrt(mu) * (mu * (L - 2) / L) ** (1.0 / (2 * L - 2))
+        log_s_star = (log_mu + math.log(L - 2) - math.log(L)) / (2 * L - 2) if L > 2 else -np.inf
         used, found = set(), []
         for sigma in sigmas:
-            y_hat = (sigma ** (2 * L - 2) + Lam) / (np.sqrt(Lam) * sigma ** (L - 2))
+            t = math.log(sigma) - 0.5 * log_mu                             # s = σ/√μ: y = s^L + μ s^{2−L}
+            y_hat = float(np.exp(np.logaddexp(L * t, log_mu + (2 - L) * t)))
             candidates = [j for j in range(spectrum.y.size) if j not in used and spectrum.y[j] > 0
                           and abs(spectrum.y[j] - y_hat) <= 1e-5 * y_scale]
             if not candidates:
@@ -392,7 +393,7 @@ class CriticalSet:
             elif abs(spectrum.y[j] - tau) <= THRESHOLD_RTOL * tau:
                 branch = "*"
             else:
-                branch = "+" if sigma > sigma_star else "-"
+                branch = "+" if t > log_s_star else "-"
             found.append((j, float(sigma), branch))
         found.sort()
         return Configuration(tuple((j, s) for j, s, _ in found), tuple(b for _, _, b in found))
