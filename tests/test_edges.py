@@ -140,3 +140,60 @@ def test_require_critical_still_rejects_a_moved_point():
     W[0][0, 0] *= 1 + 1e-4
     with pytest.raises(ValueError, match="not a critical point"):
         require_critical(problem, W)
+
+
+# --- the distance to the critical set without listing its 3^r orbits -------------------------------
+
+def enumerated_mirsky(problem, W):
+    """Mirsky's bound minimized by listing every configuration (the 3^r way), from the definition."""
+    from dlnbook.critical_set import CriticalSet
+    closed_form = CriticalSet(problem)
+    s = [np.linalg.svd(Wl, compute_uv=False) for Wl in W]
+    best = np.inf
+    for configuration in closed_form.configurations():
+        sigmas = sorted((sigma for _, sigma in configuration.active), reverse=True)
+        total = 0.0
+        for sl, lam in zip(s, problem.lambdas):
+            target = np.zeros(sl.size)
+            target[:len(sigmas)] = np.array(sigmas) / np.sqrt(lam)
+            total += np.sum((sl - target) ** 2)
+        best = min(best, np.sqrt(total))
+    return best
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), L=st.integers(2, 4), r=st.integers(1, 5),
+       scale=st.sampled_from([0.05, 0.5, 1.0, 3.0]), tie=st.booleans())
+def test_assignment_lower_bound_is_the_enumerated_minimum(seed, L, r, scale, tie):
+    rng = np.random.default_rng(seed)
+    values = np.sort(rng.uniform(0.2, 3.0, size=r))[::-1]
+    if tie and r > 1:
+        values[1] = values[0]
+    problem = Problem.from_target(np.diag(values), widths=[r + 1] * (L - 1), lam=0.05)
+    W = problem.random_weights(seed=rng, scale=scale)
+    lower, upper, witness = dlnbook.distance_to_critical_set(problem, W)
+    assert lower == pytest.approx(min(enumerated_mirsky(problem, W), upper), rel=1e-10, abs=1e-12)
+    # the witness is a critical point at distance upper, with the loss and kind of its configuration
+    require_critical(problem, witness.W)
+    assert dlnbook.norm([a - b for a, b in zip(W, witness.W)]) == pytest.approx(upper, rel=1e-12)
+    assert witness.loss == pytest.approx(problem.loss(witness.W), rel=1e-12, abs=1e-12)
+
+
+def test_distance_at_research_scale():
+    """r = 24 singular values above τ (3^24 configurations): answered without listing them."""
+    r = 24
+    problem = Problem.from_target(np.diag(np.linspace(3.0, 1.0, r)), widths=[r, r], lam=0.05)
+    assert dlnbook.critical_set.CriticalSet(problem).count() == 3 ** r
+    W = problem.random_weights(seed=0)
+    lower, upper, witness = dlnbook.distance_to_critical_set(problem, W)
+    assert 0 < lower <= upper
+    require_critical(problem, witness.W)
+    assert dlnbook.norm([a - b for a, b in zip(W, witness.W)]) == pytest.approx(upper, rel=1e-12)
+    # near one of its critical points the bracket closes on the true distance
+    best = witness.W
+    rng = np.random.default_rng(1)
+    D = [rng.normal(size=Wl.shape) for Wl in best]
+    D = [Dl * (1e-6 / dlnbook.norm(D)) for Dl in D]
+    near = [a + b for a, b in zip(best, D)]
+    lower, upper, _ = dlnbook.distance_to_critical_set(problem, near)
+    assert lower <= upper <= 1e-6 * (1 + 1e-6)
