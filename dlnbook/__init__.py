@@ -20,8 +20,8 @@ modules follow the book, and the data flow one way (data → problem → critica
 """
 
 from . import critical, data, errorbound
-from .critical import (Classification, CriticalPoint, classify, critical_points, orbit_dimension,
-                       orbit_tangent_basis, require_critical)
+from .critical import (Classification, CriticalPoint, classify, count_critical_points, critical_points,
+                       iter_critical_points, orbit_dimension, orbit_tangent_basis, require_critical)
 from .critical_set import KINDS, CriticalSet, Spectrum, require_whitened
 from .descent import gradient_descent, gradient_descent_batch
 from .distance import DistanceBracket, distance_to_critical_set
@@ -36,7 +36,7 @@ from .trajectory import BatchTrajectory, Trajectory
 __all__ = ["Problem", "imbalance", "norm", "data", "explore", "Explorable",
            "threshold", "global_threshold", "stationarity_roots", "scalar_critical_points", "ScalarCriticalPoints",
            "CriticalSet", "Spectrum", "require_whitened",
-           "critical", "critical_points", "classify", "require_critical", "KINDS", "CriticalPoint", "Classification",
+           "critical", "critical_points", "iter_critical_points", "count_critical_points", "classify", "require_critical", "KINDS", "CriticalPoint", "Classification",
            "orbit_dimension", "orbit_tangent_basis",
            "errorbound", "error_bound_holds", "distance_to_critical_set", "error_bound_ratio", "estimate_error_bound",
            "normal_hessian", "ErrorBoundCheck", "DistanceBracket", "RatioBracket", "ErrorBoundEstimate",

@@ -140,14 +140,76 @@ def critical_points(problem, seed=None, max_configurations=100_000):
     n = closed_form.count()
     if n > max_configurations:
         raise ValueError(f"this problem has {n} critical configurations, more than max_configurations="
-                         f"{max_configurations}; raise max_configurations to list them all")
-    records = []
-    for configuration in closed_form.configurations():
+                         f"{max_configurations}; raise max_configurations to list them all, or take them one "
+                         f"at a time from iter_critical_points")
+    return list(_records(problem, rng))
+
+
+def iter_critical_points(problem, seed=None):
+    """The records of :func:`critical_points`, in the same order, one at a time, with no limit on their number.
+
+    Nothing is listed ahead (a problem with r singular values above τ_L can have ``3^r``
+    configurations): take the first few with :func:`itertools.islice`, and
+    :func:`count_critical_points` says how many there are.
+
+    Parameters
+    ----------
+    problem : dlnbook.Problem
+        A whitened problem.
+    seed : int or numpy.random.Generator, optional
+        As in :func:`critical_points`.
+
+    Yields
+    ------
+    CriticalPoint
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`critical_points`, when the iteration starts.
+
+    Examples
+    --------
+    >>> import itertools
+    >>> import numpy as np
+    >>> from dlnbook import Problem, count_critical_points, iter_critical_points
+    >>> problem = Problem.from_target(np.diag(np.linspace(3.0, 1.0, 20)), widths=[20, 20], lam=0.05)
+    >>> count_critical_points(problem) == 3 ** 20
+    True
+    >>> [p.kind for p in itertools.islice(iter_critical_points(problem), 2)]
+    ['local minimum', 'local minimum']
+    """
+    require_whitened(problem)
+    seed = _checks.seed(seed)
+    return _records(problem, None if seed is None else np.random.default_rng(seed))
+
+
+def _records(problem, rng):
+    closed_form = CriticalSet(problem)
+    for configuration in closed_form.iter_configurations():
         W = closed_form.representative(configuration, rng)
         kind, degenerate, _ = closed_form.kind(configuration)
-        records.append(CriticalPoint(W, configuration.active, configuration.branches, problem.loss(W), kind,
-                                     degenerate))
-    return records
+        yield CriticalPoint(W, configuration.active, configuration.branches, problem.loss(W), kind, degenerate)
+
+
+def count_critical_points(problem):
+    """How many records :func:`critical_points` has (one per orbit), counted without listing them.
+
+    Parameters
+    ----------
+    problem : dlnbook.Problem
+        A whitened problem.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``problem`` is not a whitened :class:`~dlnbook.Problem`.
+    """
+    return CriticalSet(problem).count()
 
 
 def require_critical(problem, W, name="W"):

@@ -220,6 +220,53 @@ class CriticalSet:
             _CONFIGURATIONS[self.problem] = self._list()
         return list(_CONFIGURATIONS[self.problem])
 
+    def iter_configurations(self):
+        """The configurations of :meth:`configurations`, in the same order, one at a time.
+
+        Nothing is listed ahead: the first few of ``3^r`` configurations come at once. Within each number
+        ``k`` of active components a depth-first walk over the groups of tied values visits them in
+        increasing order of ``[(j, branch), ...]``.
+        """
+        options = []                # per group: (start, size, [(σ, branch), ...])
+        for start, stop in self.spectrum.groups:
+            roots = self._roots(self.spectrum.y[start])
+            if roots:
+                options.append((start, stop - start, roots))
+        capacity = [sum(size for _, size, _ in options[g:]) for g in range(len(options) + 1)]
+
+        def choices(size, roots, budget):
+            """The splits (c_1, ..., c_n), Σ c ≤ min(size, budget), in the order of their picks' branches
+            (a group that ends earlier comes later: the next index belongs to a later group)."""
+            found = []
+
+            def split(i, left, c):
+                if i == len(roots):
+                    found.append(c)
+                    return
+                for n in range(left + 1):
+                    split(i + 1, left - n, c + (n,))
+
+            split(0, min(size, budget), ())
+            return sorted(found, key=lambda c: [BRANCHES.index(b) for (_, b), n in zip(roots, c) for _ in range(n)]
+                          + [len(BRANCHES)])
+
+        def walk(g, need, chosen):
+            if need == 0:
+                yield Configuration(tuple((j, sigma) for j, sigma, _ in chosen), tuple(b for _, _, b in chosen))
+                return
+            if capacity[g] < need:
+                return
+            start, size, roots = options[g]
+            for c in choices(size, roots, need):
+                picked, j = [], start
+                for (sigma, branch), n in zip(roots, c):
+                    picked += [(j + i, sigma, branch) for i in range(n)]
+                    j += n
+                yield from walk(g + 1, need - sum(c), chosen + picked)
+
+        for k in range(self.d_min + 1):
+            yield from walk(0, k, [])
+
     def _list(self):
         options = []                # per group: (start, size, [(σ, branch), ...])
         for start, stop in self.spectrum.groups:

@@ -197,3 +197,29 @@ def test_distance_at_research_scale():
     near = [a + b for a, b in zip(best, D)]
     lower, upper, _ = dlnbook.distance_to_critical_set(problem, near)
     assert lower <= upper <= 1e-6 * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("values, widths, lam", [
+    ([3.0, 2.0, 1.5], [3, 3], 0.1), ([2.0, 2.0, 1.0, 1.0, 0.5], [4, 4], 0.1), ([2.0, 2.0, 2.0, 1.0], [3], 0.3),
+    ([3.0, 2.0, 2.0, 1.0, 1.0, 1.0], [6, 6, 6], 0.02), ([3.0, 1.0], [1, 2], 0.05)])
+def test_lazy_records_are_the_list(values, widths, lam):
+    problem = Problem.from_target(np.diag(values), widths=widths, lam=lam)
+    listed = critical_points(problem)
+    lazy = list(dlnbook.iter_critical_points(problem))
+    assert dlnbook.count_critical_points(problem) == len(listed) == len(lazy)
+    for a, b in zip(listed, lazy):
+        assert (a.active, a.branches, a.kind, a.degenerate, a.loss) == (b.active, b.branches, b.kind, b.degenerate,
+                                                                        b.loss)
+        assert all(np.array_equal(x, y) for x, y in zip(a.W, b.W))
+
+
+def test_lazy_records_at_research_scale():
+    import itertools
+    problem = Problem.from_target(np.diag(np.linspace(3.0, 1.0, 24)), widths=[24, 24], lam=0.05)
+    assert dlnbook.count_critical_points(problem) == 3 ** 24
+    first = list(itertools.islice(dlnbook.iter_critical_points(problem, seed=0), 50))
+    assert [len(p.active) for p in first[:3]] == [0, 1, 1]
+    for record in first[::10]:
+        require_critical(problem, record.W)
+    with pytest.raises(ValueError, match="max_configurations"):
+        critical_points(problem)
