@@ -223,3 +223,57 @@ def test_lazy_records_at_research_scale():
         require_critical(problem, record.W)
     with pytest.raises(ValueError, match="max_configurations"):
         critical_points(problem)
+
+
+# --- never a silent NaN or inf ---------------------------------------------------------------------
+
+def huge_weights(problem):
+    return [np.full(shape, 1e200) for shape in problem.shapes]
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda p, W: p.loss(W), r"F\(W\) overflows float64: W is too large"),
+    (lambda p, W: p.grad(W), r"∇F\(W\) overflows float64: W is too large"),
+    (lambda p, W: p.hvp(W, W), r"overflows float64: W or V is too large"),
+    (lambda p, W: dlnbook.imbalance(p, W), r"imbalance overflows float64: W is too large"),
+    (lambda p, W: dlnbook.gradient_descent(p, W), r"∇F\(W0\) overflows float64.*W0 is too large"),
+    (lambda p, W: dlnbook.gradient_descent(p, W, step=0.1), r"W0 is too large"),
+    (lambda p, W: dlnbook.gradient_descent_batch(p, [np.stack([Wl, 0 * Wl]) for Wl in W]), r"run\(s\) \[0\]"),
+])
+def test_overflow_is_an_error_naming_the_argument(call, pattern):
+    import warnings
+    problem = Problem.from_target([[2.0, 0.0], [0.0, 1.0]], widths=[2], lam=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                    # no RuntimeWarning leaks either
+        with pytest.raises(ValueError, match=pattern):
+            call(problem, huge_weights(problem))
+
+
+def test_huge_data_is_refused_and_norm_stays_finite():
+    with pytest.raises(ValueError, match=r"X Xᵀ overflows float64: X is too large"):
+        Problem(np.eye(2) * 1e155, np.eye(2), [2], 0.1)
+    with pytest.raises(ValueError, match=r"‖Y‖² overflows float64: Y is too large"):
+        Problem(np.eye(2), np.eye(2) * 1e155, [2], 0.1)
+    assert dlnbook.norm([np.full((2, 2), 1e200)]) == pytest.approx(2e200, rel=1e-15)
+    assert dlnbook.norm([np.full((2, 2), 1e-200)]) == pytest.approx(2e-200, rel=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_run_next_to_an_exact_fit_is_not_diverged(seed):
+    """Rounding makes F(W0) a tiny negative number at some of these starts (seed 1: −4.4e−16)."""
+    rng = np.random.default_rng(seed)
+    problem = Problem.from_target(rng.normal(size=(3, 3)), widths=[3], lam=1e-300)
+    U, s, Vt = np.linalg.svd(problem.target)
+    W = [np.diag(np.sqrt(s)) @ Vt, U @ np.diag(np.sqrt(s))]
+    W[0] = W[0] + 1e-9 * rng.normal(size=(3, 3))
+    run = dlnbook.gradient_descent(problem, W, step=0.05, tol=1e-13, max_iter=2000)
+    assert run.status != "diverged", run.message
+    assert run.loss[-1] <= abs(run.loss[0]) + 1e-12
+
+
+def test_a_diverged_message_says_what_happened():
+    problem = Problem.from_target([[2.0]], widths=[1], lam=0.1)
+    run = dlnbook.gradient_descent(problem, [np.array([[3.0]]), np.array([[3.0]])], step=10.0)
+    assert run.status == "diverged"
+    assert "exceeded" in run.message and "try step=" in run.message
+    assert run.suggested_step < 10.0
