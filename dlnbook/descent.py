@@ -142,7 +142,7 @@ def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_
         limit = divergence_limit(float(F), half_yy)
         its, losses, gnorms = [0], [float(F)], [gnorm]
         if callback is not None:
-            callback(0, W)
+            callback(0, [Wl.copy() for Wl in W])
         status, k, at, reason = "max_iter", 0, None, None
         bar = _Progress(progress, max_iter)
         while True:
@@ -184,14 +184,14 @@ def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_
                 gnorms.append(gnorm)
                 bar.update(record_every)
                 if callback is not None:
-                    callback(k, W)
+                    callback(k, [Wl.copy() for Wl in W])
         bar.close()
     if its[-1] != k:
         its.append(k)
         losses.append(float(F))
         gnorms.append(gnorm)
         if callback is not None:
-            callback(k, W)
+            callback(k, [Wl.copy() for Wl in W])
     suggested = None
     if status == "diverged":
         if ell is None:

@@ -166,7 +166,11 @@ class Problem:
         if len(widths) < 1:
             raise ValueError("widths must list at least one hidden width (depth L >= 2); got none")
         hidden = tuple(_checks.positive_int(f"widths[{i}]", w) for i, w in enumerate(widths))
-        self.dims = (X.shape[0], *hidden, Y.shape[0])
+        dims = (X.shape[0], *hidden, Y.shape[0])
+        _checks.allocation(sum(a * b for a, b in zip(dims[1:], dims[:-1])),
+                           f"one set of weights of widths {list(hidden)} ({X.shape[0]} inputs, {Y.shape[0]} outputs)")
+        _checks.allocation(X.shape[0] * (X.shape[0] + Y.shape[0]), f"X Xᵀ and Y Xᵀ for {X.shape[0]} inputs")
+        self.dims = dims
         self.L = len(self.dims) - 1
         self.lambdas = _checks.regularization(lam, self.L)
         self.N = X.shape[1]
@@ -196,6 +200,7 @@ class Problem:
             As in :class:`Problem`.
         """
         Ybar = _checks.matrix("Ybar", Ybar)
+        _checks.allocation(Ybar.shape[1] ** 2, f"the identity inputs of a target with {Ybar.shape[1]} columns")
         return cls(np.eye(Ybar.shape[1]), Ybar, widths, lam)
 
     def __repr__(self):

@@ -45,12 +45,27 @@ class _Product(NamedTuple):
     @classmethod
     def of(cls, L, lam):
         """Λ from a positive scalar (every layer) or L positive numbers."""
-        mantissa, exponent = 1.0, 0
+        if not isinstance(lam, (str, bytes, set, frozenset, dict)) and np.ndim(lam) == 0:
+            return cls._power(_checks.positive_real("lam", lam), L)      # λ^L by squaring: no list of L values
+        product = cls(0.5, 1)
         for value in _checks.regularization(lam, L):
-            m, e = math.frexp(value)
-            mantissa, shift = math.frexp(mantissa * m)
-            exponent += e + shift
-        return cls(mantissa, exponent)
+            product = product.times(*math.frexp(value))
+        return product
+
+    def times(self, mantissa, exponent):
+        """Λ · mantissa · 2^exponent, renormalized."""
+        m, shift = math.frexp(self.mantissa * mantissa)
+        return _Product(m, self.exponent + exponent + shift)
+
+    @classmethod
+    def _power(cls, value, n):
+        result, base = cls(0.5, 1), cls(*math.frexp(value))
+        while n:
+            if n & 1:
+                result = result.times(*base)
+            base = base.times(*base)
+            n >>= 1
+        return result
 
     @property
     def log(self):
@@ -61,7 +76,9 @@ class _Product(NamedTuple):
         """``factor · Λ^{1/q}`` to a few ulps: the exponent is divided exactly, ``2^{e/q} = 2^k 2^{r/q}``."""
         k, r = divmod(self.exponent, q)
         try:
-            return math.ldexp(factor * math.ldexp(self.mantissa, r) ** (1.0 / q), k)
+            base = (math.ldexp(self.mantissa, r) ** (1.0 / q) if r < 1000     # one rounding
+                    else self.mantissa ** (1.0 / q) * 2.0 ** (r / q))
+            return math.ldexp(factor * base, k)
         except OverflowError:
             raise ValueError(f"{what} is about 10^{(self.log / q) / math.log(10):.0f}, beyond the largest "
                              f"float; use smaller lam") from None

@@ -277,3 +277,103 @@ def test_a_diverged_message_says_what_happened():
     assert run.status == "diverged"
     assert "exceeded" in run.message and "try step=" in run.message
     assert run.suggested_step < 10.0
+
+
+# --- bad input: the cases found at the edges, one table ----------------------------------------------
+
+def _small():
+    return Problem.from_target([[2.0, 0.0], [0.0, 1.0]], widths=[2], lam=0.1)
+
+
+def _short_run():
+    problem = _small()
+    return dlnbook.gradient_descent(problem, problem.random_weights(seed=0), max_iter=3)
+
+
+def _torch_descent(**options):
+    from dlnbook import torch_backend
+    problem = _small()
+    return torch_backend.gradient_descent(problem, problem.random_weights(seed=0), max_iter=2, **options)
+
+
+BAD_INPUT = [
+    ("device='meta'", lambda: _torch_descent(device="meta"), ValueError, r"device must be a CPU or CUDA device.*'meta'"),
+    ("device='mps'", lambda: _torch_descent(device="mps"), ValueError, r"device must be a CPU or CUDA device.*'mps'"),
+    ("device=3.5", lambda: _torch_descent(device=3.5), ValueError, r"device must be"),
+    ("linear_rate(min_records=1)", lambda: _short_run().linear_rate(min_records=1), ValueError, r"min_records"),
+    ("plot(ax='a')", lambda: _short_run().plot(ax="a"), TypeError, r"ax must be a matplotlib Axes"),
+    ("random_weights(seed=True)", lambda: _small().random_weights(seed=True), TypeError, r"seed"),
+    ("critical_points(seed=True)", lambda: critical_points(_small(), seed=True), TypeError, r"seed"),
+    ("iter_critical_points(seed=True)", lambda: dlnbook.iter_critical_points(_small(), seed=True), TypeError, r"seed"),
+    ("planted(seed=1.5)", lambda: dlnbook.data.planted(2, 2, 4, [1.0], seed=1.5), TypeError, r"seed"),
+    ("hessian(max_params=True)", lambda: _small().hessian(_small().zeros(), max_params=True), TypeError,
+     r"max_params"),
+    ("hessian(max_params=0)", lambda: _small().hessian(_small().zeros(), max_params=0), ValueError, r"max_params"),
+    ("norm('abc')", lambda: dlnbook.norm("abc"), TypeError, r"W must be a sequence"),
+    ("norm([[nan]])", lambda: dlnbook.norm([[[np.nan]]]), ValueError, r"NaN"),
+    ("norm([['a']])", lambda: dlnbook.norm([[["a"]]]), TypeError, r"W\[0\]"),
+    ("widths=[10**9]", lambda: Problem(np.eye(2), np.eye(2), [10 ** 9], 0.1), ValueError,
+     r"29.8 GiB of memory, more than the limit of 2 GiB.*set_memory_limit"),
+    ("planted(10**5, 1, 10**5)", lambda: dlnbook.data.planted(10 ** 5, 1, 10 ** 5, [1.0]), ValueError,
+     r"GiB of memory, more than the limit"),
+    ("a 20000-column target", lambda: Problem.from_target(np.ones((1, 20000)), [2], 0.1), ValueError,
+     r"20000 columns would take about 2.98 GiB"),
+    ("set_memory_limit(0)", lambda: dlnbook.set_memory_limit(0), ValueError, r"nbytes"),
+    ("set_memory_limit('1GB')", lambda: dlnbook.set_memory_limit("1GB"), TypeError, r"nbytes"),
+    ("distance_to_critical_set(max_alignments=0)",
+     lambda: dlnbook.distance_to_critical_set(_small(), _small().zeros(), max_alignments=0), ValueError,
+     r"max_alignments"),
+]
+
+
+@pytest.mark.parametrize("case, call, exception, pattern", BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
+def test_bad_input_at_the_edges(case, call, exception, pattern):
+    with pytest.raises(exception, match=pattern):
+        result = call()
+        if hasattr(result, "__next__"):                   # a generator checks when it is created
+            next(result)
+
+
+def test_tensors_that_require_grad_are_read_detached():
+    torch = pytest.importorskip("torch")
+    problem = _small()
+    W = problem.random_weights(seed=0)
+    tensors = [torch.tensor(Wl, requires_grad=True) for Wl in W]
+    assert problem.loss(tensors) == problem.loss(W)
+    assert dlnbook.norm(tensors) == dlnbook.norm(W)
+    X = torch.eye(2, requires_grad=True)
+    assert Problem(X, 2 * X, [2], 0.1).loss(W) == Problem(np.eye(2), 2 * np.eye(2), [2], 0.1).loss(W)
+    run = dlnbook.gradient_descent(problem, tensors, max_iter=5)
+    assert np.array_equal(run.W[0], dlnbook.gradient_descent(problem, W, max_iter=5).W[0])
+
+
+def test_callbacks_receive_copies():
+    problem = _small()
+    W = problem.random_weights(seed=0)
+    seen = []
+
+    def meddle(k, Wk):
+        seen.append(float(Wk[0][0, 0]))
+        Wk[0][...] = 0.0                                  # changes the copy only
+        Wk.clear()
+
+    meddled = dlnbook.gradient_descent(problem, W, max_iter=20, callback=meddle)
+    plain = dlnbook.gradient_descent(problem, W, max_iter=20)
+    assert meddled.status == plain.status and np.array_equal(meddled.loss, plain.loss)
+    assert len(seen) == len(plain.loss)
+
+
+def test_the_memory_limit_can_be_raised_and_restored():
+    old = dlnbook.set_memory_limit(16 * 1024 ** 3)
+    try:
+        assert dlnbook.memory_limit() == 16 * 1024 ** 3
+        with pytest.raises(ValueError, match="more than the limit of 16 GiB"):
+            Problem(np.eye(2), np.eye(2), [10 ** 9], 0.1)
+    finally:
+        dlnbook.set_memory_limit(None)
+    assert dlnbook.memory_limit() == old == 2 * 1024 ** 3
+
+
+def test_threshold_at_absurd_depth_is_instant_and_right():
+    # τ_L → 2 √μ as L → ∞ (here μ = λ = 0.1); Λ = 0.1^(10^9) is never formed
+    assert threshold(10 ** 9, 0.1) == pytest.approx(2 * np.sqrt(0.1), rel=1e-6)
