@@ -24,11 +24,15 @@ from .problem import norm
 
 #: The orbit alignment of :func:`distance_to_critical_set` stops when a sweep improves the fit
 #: ``Σ_l ⟨W_l, g·C_l⟩`` by less than this times ``‖W‖ ‖C‖`` (or after ``max_sweeps`` sweeps).
-ALIGN_RTOL = 1e-12
+ALIGN_RTOL = 1e-15
 
 #: :func:`distance_to_critical_set` starts its alternation of rotations and configurations from the
 #: configuration of Mirsky's bound (two starts), from W's own frames, and from this many random frames.
 RANDOM_STARTS = 4
+
+#: Problems with at most this many configurations are also bracketed by listing them: the representatives
+#: aligned in increasing order of their Mirsky bounds (at most 64), the closer of the two points reported.
+LISTING_LIMIT = 100
 
 #: The starts of :func:`distance_to_critical_set` are aligned to this tolerance (in the place of
 #: :data:`ALIGN_RTOL`), and only the best of them to :data:`ALIGN_RTOL`.
@@ -239,6 +243,37 @@ def _descend(problem, spectrum, W, picked, candidates, d_min, max_alignments, ma
     return _alternate(problem, spectrum, W, *best[1:], candidates, d_min, max_alignments, max_sweeps, ALIGN_RTOL)
 
 
+def _listed(problem, closed_form, W, max_sweeps, max_alignments=64):
+    """The closest representative found by listing every configuration: aligned in increasing order of
+    their Mirsky bounds until the next bound exceeds the best distance (at most ``max_alignments``).
+    Returns ``(distance, R, picked, C)``."""
+    spectrum, d_min = closed_form.spectrum, closed_form.d_min
+    configurations = closed_form.configurations()
+    sigmas = np.zeros((len(configurations), d_min))
+    for c, configuration in enumerate(configurations):
+        values = sorted((sigma for _, sigma in configuration.active), reverse=True)
+        sigmas[c, :len(values)] = values
+    total = np.zeros(len(configurations))
+    for Wl, lam in zip(W, problem.lambdas):
+        s = np.linalg.svd(Wl, compute_uv=False)
+        total += np.sum((s[:d_min] - sigmas / np.sqrt(lam)) ** 2, axis=1) + np.sum(s[d_min:] ** 2)
+    bounds = np.sqrt(total)
+    best = None
+    for count, c in enumerate(np.argsort(bounds, kind="stable")):
+        if count >= max_alignments or (best is not None and bounds[c] >= best[0]):
+            break
+        configuration = configurations[c]
+        C = closed_form.representative(configuration)
+        picked = [(i, j, sigma, b) for i, ((j, sigma), b) in enumerate(zip(configuration.active,
+                                                                             configuration.branches))]
+        for R in _starting_rotations(problem, spectrum, W, C):
+            R = _rotate(problem, spectrum, W, C, R, max_sweeps)
+            distance = norm([a - b for a, b in zip(W, _apply(R, C))])
+            if best is None or distance < best[0]:
+                best = (distance, R, picked, C)
+    return best
+
+
 def _alternate(problem, spectrum, W, R, current, C, candidates, d_min, max_alignments, max_sweeps, rtol):
     """Rotations and configuration in turn from ``(R, current, C)``; returns ``(distance, R, picked, C)``."""
     best, distance = None, np.inf
@@ -330,6 +365,10 @@ def distance_to_critical_set(problem, W, max_alignments=16, max_sweeps=500):
     lower, picked = _mirsky(problem, W, candidates, closed_form.d_min)
     distance, R, picked, C = _descend(problem, spectrum, W, picked, candidates, closed_form.d_min,
                                       max_alignments, max_sweeps)
+    if closed_form.count() <= LISTING_LIMIT:
+        listed = _listed(problem, closed_form, W, max_sweeps)
+        if listed[0] <= distance * (1 + 1e-9):      # the same point as before the search, unless clearly worse
+            distance, R, picked, C = listed
     element = _apply(R, C)
     configuration = _configuration(spectrum, picked)
     kind, degenerate, _ = closed_form.kind(configuration)

@@ -42,13 +42,24 @@ class _Product(NamedTuple):
     mantissa: float
     exponent: int
 
+    @property
+    def plain(self):
+        """Λ as a float when it is far from under- and overflow (the direct formulas are then exact to the
+        last bit as they always were), else None."""
+        return math.ldexp(self.mantissa, self.exponent) if -800 < self.exponent < 800 else None
+
     @classmethod
     def of(cls, L, lam):
         """Λ from a positive scalar (every layer) or L positive numbers."""
-        if not isinstance(lam, (str, bytes, set, frozenset, dict)) and np.ndim(lam) == 0:
+        if not isinstance(lam, (str, bytes, set, frozenset, dict)) and np.ndim(lam) == 0 and L > 10_000:
             return cls._power(_checks.positive_real("lam", lam), L)      # λ^L by squaring: no list of L values
+        lambdas = _checks.regularization(lam, L)
+        with np.errstate(over="ignore", under="ignore"):
+            plain = float(np.prod(lambdas))
+        if 0 < plain < np.inf and -800 < math.frexp(plain)[1] < 800:
+            return cls(*math.frexp(plain))                               # the product as it always was
         product = cls(0.5, 1)
-        for value in _checks.regularization(lam, L):
+        for value in lambdas:
             product = product.times(*math.frexp(value))
         return product
 
@@ -74,6 +85,8 @@ class _Product(NamedTuple):
 
     def root(self, q, factor=1.0, what="the result"):
         """``factor · Λ^{1/q}`` to a few ulps: the exponent is divided exactly, ``2^{e/q} = 2^k 2^{r/q}``."""
+        if self.plain is not None:
+            return factor * self.plain ** (1.0 / q)
         k, r = divmod(self.exponent, q)
         try:
             base = (math.ldexp(self.mantissa, r) ** (1.0 / q) if r < 1000     # one rounding
@@ -87,6 +100,8 @@ class _Product(NamedTuple):
 def _tau(L, Lam):
     """τ_L(Λ), with 0⁰ = 1 (so τ_2 = √Λ)."""
     e = 1.0 / (2 * L - 2)
+    if Lam.plain is not None:
+        return (2 * L - 2) * Lam.plain ** e / (L ** (L * e) * float(L - 2) ** ((L - 2) * e))   # 0.0 ** 0.0 == 1
     factor = (2 * L - 2) / (L ** (L * e) * float(L - 2) ** ((L - 2) * e))
     return Lam.root(2 * L - 2, factor, "τ_L")
 
@@ -94,6 +109,8 @@ def _tau(L, Lam):
 def _tau_glob(L, Lam):
     """τ^glob(Λ)."""
     e = 1.0 / (2 * L - 2)
+    if Lam.plain is not None:
+        return (L - 1) * float(L - 2) ** (-(L - 2) * e) * Lam.plain ** e if L > 2 else Lam.plain ** 0.5
     return Lam.root(2 * L - 2, (L - 1) * float(L - 2) ** (-(L - 2) * e), "τ^glob")
 
 
@@ -216,7 +233,7 @@ def _roots(y, L, Lam):
     ``s > 0`` solves (2) exactly when ``h(s) = s^L + μ s^{2−L} = y``; ``h`` is compared with ``y``
     through logarithms, so that ``s^L`` and ``s^{2−L}`` never under- or overflow at any depth.
     """
-    mu = Lam.root(L)                          # the geometric mean of the λ_l: representable
+    mu = Lam.plain ** (1.0 / L) if Lam.plain is not None else Lam.root(L)   # the geometric mean of the λ_l
     log_mu = math.log(mu)
     tau = _tau(L, Lam)
     if y <= 0:
@@ -237,11 +254,50 @@ def _roots(y, L, Lam):
         """Whether h(e^t) > y."""
         return np.logaddexp(L * t, log_mu + (2 - L) * t) > log_y
 
+    if Lam.plain is not None:
+        s_c = (mu * (L - 2) / L) ** (1.0 / (2 * L - 2))
+        top = y ** (1.0 / L)
+        def h_minus_y(s):
+            try:
+                return s ** L + mu * s ** (2 - L) - y
+            except (OverflowError, ZeroDivisionError):
+                return math.inf                      # beyond the floats: the log-space search below
+        small = _small_bracket(h_minus_y, s_c)
+        ends = [h_minus_y(v) if v > 0 else math.inf for v in (small, s_c, top)]
+        if all(math.isfinite(v) for v in ends) and ends[0] > 0 and ends[2] > 0:
+            lower = _bisect(h_minus_y, small, s_c)
+            upper = _bisect(h_minus_y, s_c, top)
+            return [Root(float(scale * upper), "+"), Root(float(scale * lower), "-")]
+
     # h(e^t) > y, with room to spare, at t = log y / L + 1 (s^L alone is e^L y) and at
     # t = (log μ − log y)/(L − 2) − 1 (μ s^{2−L} alone is e^{L−2} y)
     upper = _log_bisect(above, log_s_c, log_y / L + 1)
     lower = _log_bisect(above, (log_mu - log_y) / (L - 2) - 1, log_s_c)
     return [Root(float(scale * upper), "+"), Root(float(scale * lower), "-")]
+
+
+def _bisect(f, a, b):
+    """A root of f in [a, b] (f(a), f(b) of opposite signs), to the last bit."""
+    fa = f(a)
+    while True:
+        m = 0.5 * (a + b)
+        if m <= a or m >= b:
+            return m
+        fm = f(m)
+        if fm == 0:
+            return m
+        if (fm > 0) == (fa > 0):
+            a, fa = m, fm
+        else:
+            b = m
+
+
+def _small_bracket(f, s_c):
+    """A point in (0, s_c) where f > 0 (f → +∞ as s → 0+), or 0.0 if there is none in floats."""
+    s = s_c / 2
+    while s > 0 and not f(s) > 0:
+        s /= 2
+    return s
 
 
 def _log_bisect(above, a, b):
