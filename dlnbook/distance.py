@@ -36,7 +36,7 @@ LISTING_LIMIT = 100
 
 #: The starts of :func:`distance_to_critical_set` are aligned to this tolerance (in the place of
 #: :data:`ALIGN_RTOL`), and only the best of them to :data:`ALIGN_RTOL`.
-SEARCH_RTOL = 1e-8
+SEARCH_RTOL = 1e-5
 
 
 class DistanceBracket(NamedTuple):
