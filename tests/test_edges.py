@@ -377,3 +377,11 @@ def test_the_memory_limit_can_be_raised_and_restored():
 def test_threshold_at_absurd_depth_is_instant_and_right():
     # τ_L → 2 √μ as L → ∞ (here μ = λ = 0.1); Λ = 0.1^(10^9) is never formed
     assert threshold(10 ** 9, 0.1) == pytest.approx(2 * np.sqrt(0.1), rel=1e-6)
+
+
+def test_torch_descent_from_an_overflowing_start_is_an_error():
+    pytest.importorskip("torch")
+    from dlnbook import torch_backend
+    problem = _small()
+    with pytest.raises(ValueError, match=r"overflows float64 at the start"):
+        torch_backend.gradient_descent(problem, huge_weights(problem))
