@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _checks
 from .critical_set import CriticalSet, require_whitened
-from .problem import norm, prefix_products
+from .problem import MAX_HESSIAN_PARAMS, norm, prefix_products
 
 #: A Hessian eigenvalue counts as zero when its absolute value is at most
 #: ``HESSIAN_NULL_RTOL`` times the largest absolute eigenvalue.
@@ -388,7 +388,7 @@ def orbit_dimension(problem, W):
     return orbit_tangent_basis(problem, W).shape[1]
 
 
-def classify(problem, W):
+def classify(problem, W, max_params=MAX_HESSIAN_PARAMS):
     """The kind of a critical point W, from its exact Hessian (Chapter 2, the classification).
 
     * Nondegenerate points (Hessian kernel = tangent space of the symmetry orbit, see
@@ -409,6 +409,9 @@ def classify(problem, W):
         A whitened problem (the dense Hessian is built, so keep it small).
     W : sequence of ndarray
         A critical point (see :func:`require_critical`).
+    max_params : int
+        Refuse problems with more parameters than this (the dense Hessian and its eigenvalues: about a
+        second at the default, :data:`dlnbook.problem.MAX_HESSIAN_PARAMS`; the time grows as its cube).
 
     Returns
     -------
@@ -431,7 +434,7 @@ def classify(problem, W):
     """
     closed_form = CriticalSet(problem)
     W = require_critical(problem, W)
-    eigenvalues = np.linalg.eigvalsh(problem.hessian(W))
+    eigenvalues = np.linalg.eigvalsh(problem.hessian(W, max_params))
     tol = HESSIAN_NULL_RTOL * float(np.max(np.abs(eigenvalues)))
     n_negative = int(np.sum(eigenvalues < -tol))
     nullity = int(np.sum(np.abs(eigenvalues) <= tol))

@@ -105,6 +105,12 @@ def norm(W):
     return scale * float(np.sqrt(sum(np.sum(np.square(Wl / scale)) for Wl in W)))
 
 
+#: The default limit of :meth:`Problem.hessian` (and of everything that builds the dense Hessian:
+#: ``classify``, ``normal_hessian``, ``estimate_error_bound``, ``predicted_rate``): its eigenvalues then
+#: take about a second; at 5000 parameters they took 11 s.
+MAX_HESSIAN_PARAMS = 2000
+
+
 def finite(value, what, name, array=None):
     """``value`` if every entry is finite; otherwise a ValueError saying that ``what`` overflows because
     ``name`` is too large (its largest entry in the message), never a silent NaN or inf."""
@@ -356,7 +362,7 @@ class Problem:
             out.append(term + lam * Vl)
         return finite(out, "∇²F(W)[V]", "W or V", W + V)
 
-    def hessian(self, W, max_params=5000):
+    def hessian(self, W, max_params=MAX_HESSIAN_PARAMS):
         """The dense Hessian ``∇²F(W)``, an n×n matrix with n = Σ d_l d_{l-1}.
 
         Coordinates are the layers' entries in order, each layer row-major (see :meth:`flatten`).

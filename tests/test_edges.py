@@ -385,3 +385,13 @@ def test_torch_descent_from_an_overflowing_start_is_an_error():
     problem = _small()
     with pytest.raises(ValueError, match=r"overflows float64 at the start"):
         torch_backend.gradient_descent(problem, huge_weights(problem))
+
+
+def test_dense_hessian_work_is_refused_beyond_the_default_limit():
+    """classify at 4800 parameters spent 11 s in the eigenvalues alone; the default now stops at 2000."""
+    problem = Problem.from_target(np.diag(np.linspace(3.0, 1.0, 40)), widths=[40, 40], lam=0.05)
+    with pytest.raises(ValueError, match=r"4800×4800; max_params=2000"):
+        classify(problem, problem.zeros())
+    with pytest.raises(TypeError, match="max_params"):
+        classify(_small(), _small().zeros(), max_params="many")
+    assert classify(_small(), _small().zeros(), max_params=8).kind == "strict saddle"
