@@ -20,23 +20,24 @@ modules follow the book, and the data flow one way (data → problem → critica
 """
 
 from . import critical, data, errorbound
-from .critical import (Classification, CriticalPoint, classify, critical_points, orbit_dimension,
-                       orbit_tangent_basis, require_critical)
+from .critical import (Classification, CriticalPoint, classify, count_critical_points, critical_points,
+                       iter_critical_points, orbit_dimension, orbit_tangent_basis, require_critical)
 from .critical_set import KINDS, CriticalSet, Spectrum, require_whitened
 from .descent import gradient_descent, gradient_descent_batch
 from .distance import DistanceBracket, distance_to_critical_set
 from .errorbound import (ErrorBoundCheck, ErrorBoundEstimate, NormalHessian, RatioBracket, error_bound_holds,
                          error_bound_ratio, estimate_error_bound, normal_hessian)
+from ._checks import memory_limit, set_memory_limit
 from .explore import Explorable, explore
 from .problem import Problem, imbalance, norm
 from .rates import LinearRate, RatePrediction, predicted_rate
 from .scalar import ScalarCriticalPoints, global_threshold, scalar_critical_points, stationarity_roots, threshold
 from .trajectory import BatchTrajectory, Trajectory
 
-__all__ = ["Problem", "imbalance", "norm", "data", "explore", "Explorable",
+__all__ = ["Problem", "imbalance", "norm", "data", "explore", "Explorable", "set_memory_limit", "memory_limit",
            "threshold", "global_threshold", "stationarity_roots", "scalar_critical_points", "ScalarCriticalPoints",
            "CriticalSet", "Spectrum", "require_whitened",
-           "critical", "critical_points", "classify", "require_critical", "KINDS", "CriticalPoint", "Classification",
+           "critical", "critical_points", "iter_critical_points", "count_critical_points", "classify", "require_critical", "KINDS", "CriticalPoint", "Classification",
            "orbit_dimension", "orbit_tangent_basis",
            "errorbound", "error_bound_holds", "distance_to_critical_set", "error_bound_ratio", "estimate_error_bound",
            "normal_hessian", "ErrorBoundCheck", "DistanceBracket", "RatioBracket", "ErrorBoundEstimate",

@@ -15,6 +15,11 @@ def float_array(name, value, what):
     """``value`` as a float64 array; a TypeError naming ``name`` for text, ragged or complex input."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    if callable(getattr(value, "detach", None)) and hasattr(value, "cpu"):   # a torch tensor: its values
+        value = value.detach().cpu()
+        if value.is_complex():
+            raise TypeError(f"{name} must be {what} (complex entries)")
+        value = value.double().numpy()
     try:
         raw = np.asarray(value)
         if raw.dtype.kind == "c":
@@ -129,3 +134,41 @@ def readonly(value):
     array = np.array(value, dtype=np.float64)
     array.flags.writeable = False
     return array
+
+
+#: The default of :func:`memory_limit`: 2 GiB.
+DEFAULT_MEMORY_LIMIT = 2 * 1024 ** 3
+_memory_limit = DEFAULT_MEMORY_LIMIT
+
+
+def set_memory_limit(nbytes):
+    """Set the most memory (in bytes) one array the library is asked to build may take; returns the old limit.
+
+    Problems, data and weights larger than this are refused before anything is allocated, with the
+    estimate in the message. ``None`` restores the default (:data:`DEFAULT_MEMORY_LIMIT`).
+    """
+    global _memory_limit
+    old = _memory_limit
+    _memory_limit = DEFAULT_MEMORY_LIMIT if nbytes is None else positive_int("nbytes", nbytes)
+    return old
+
+
+def memory_limit():
+    """The current limit of :func:`set_memory_limit`, in bytes."""
+    return _memory_limit
+
+
+def allocation(n_floats, what):
+    """Refuse, before allocating, ``n_floats`` float64 numbers for ``what`` if they exceed the memory limit."""
+    nbytes = 8 * int(n_floats)
+    if nbytes > _memory_limit:
+        raise ValueError(f"{what} would take about {_size(nbytes)} of memory, more than the limit of "
+                         f"{_size(_memory_limit)}; choose smaller sizes, or raise the limit with "
+                         f"dlnbook.set_memory_limit(nbytes)")
+
+
+def _size(nbytes):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if nbytes < 1024 or unit == "PiB":
+            return f"{nbytes:.3g} {unit}" if unit != "bytes" else f"{nbytes} bytes"
+        nbytes /= 1024

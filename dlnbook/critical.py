@@ -19,15 +19,22 @@ import numpy as np
 
 from . import _checks
 from .critical_set import CriticalSet, require_whitened
-from .problem import norm
+from .problem import MAX_HESSIAN_PARAMS, norm, prefix_products
 
 #: A Hessian eigenvalue counts as zero when its absolute value is at most
 #: ``HESSIAN_NULL_RTOL`` times the largest absolute eigenvalue.
 HESSIAN_NULL_RTOL = 1e-8
 
 #: :func:`require_critical` accepts ``W`` as critical when ``‖∇F(W)‖`` is at most ``CRITICAL_RTOL`` times
-#: the size of the two terms that cancel in it, ``‖∇F(W) − λ W‖ + ‖λ W‖`` (layer by layer).
+#: the size of the two terms that cancel in it, ``‖∇F(W) − λ W‖ + ‖λ W‖`` (layer by layer), plus the
+#: rounding allowance :data:`CRITICAL_ROUNDING`.
 CRITICAL_RTOL = 1e-6
+
+#: The rounding allowance of :func:`require_critical`: ``CRITICAL_ROUNDING · ε`` times the size of what
+#: the fit term of the gradient is computed from, ``Σ_l ‖W_{L:l+1}‖ ‖W_{l−1:1}‖ (‖P C‖ + ‖B‖)`` (ε the
+#: machine epsilon). At small λ the gradient's terms are of size λ‖W‖ while the rounding in
+#: ``P C − B`` is of size ε‖Ȳ‖: measured rounding stays below 3 ε times this size.
+CRITICAL_ROUNDING = 1e3
 
 
 # --- the list of critical points -----------------------------------------------------------------
@@ -133,21 +140,84 @@ def critical_points(problem, seed=None, max_configurations=100_000):
     n = closed_form.count()
     if n > max_configurations:
         raise ValueError(f"this problem has {n} critical configurations, more than max_configurations="
-                         f"{max_configurations}; raise max_configurations to list them all")
-    records = []
-    for configuration in closed_form.configurations():
+                         f"{max_configurations}; raise max_configurations to list them all, or take them one "
+                         f"at a time from iter_critical_points")
+    return list(_records(problem, rng))
+
+
+def iter_critical_points(problem, seed=None):
+    """The records of :func:`critical_points`, in the same order, one at a time, with no limit on their number.
+
+    Nothing is listed ahead (a problem with r singular values above τ_L can have ``3^r``
+    configurations): take the first few with :func:`itertools.islice`, and
+    :func:`count_critical_points` says how many there are.
+
+    Parameters
+    ----------
+    problem : dlnbook.Problem
+        A whitened problem.
+    seed : int or numpy.random.Generator, optional
+        As in :func:`critical_points`.
+
+    Yields
+    ------
+    CriticalPoint
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`critical_points`, when the iteration starts.
+
+    Examples
+    --------
+    >>> import itertools
+    >>> import numpy as np
+    >>> from dlnbook import Problem, count_critical_points, iter_critical_points
+    >>> problem = Problem.from_target(np.diag(np.linspace(3.0, 1.0, 20)), widths=[20, 20], lam=0.05)
+    >>> count_critical_points(problem) == 3 ** 20
+    True
+    >>> [p.kind for p in itertools.islice(iter_critical_points(problem), 2)]
+    ['local minimum', 'local minimum']
+    """
+    require_whitened(problem)
+    seed = _checks.seed(seed)
+    return _records(problem, None if seed is None else np.random.default_rng(seed))
+
+
+def _records(problem, rng):
+    closed_form = CriticalSet(problem)
+    for configuration in closed_form.iter_configurations():
         W = closed_form.representative(configuration, rng)
         kind, degenerate, _ = closed_form.kind(configuration)
-        records.append(CriticalPoint(W, configuration.active, configuration.branches, problem.loss(W), kind,
-                                     degenerate))
-    return records
+        yield CriticalPoint(W, configuration.active, configuration.branches, problem.loss(W), kind, degenerate)
+
+
+def count_critical_points(problem):
+    """How many records :func:`critical_points` has (one per orbit), counted without listing them.
+
+    Parameters
+    ----------
+    problem : dlnbook.Problem
+        A whitened problem.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``problem`` is not a whitened :class:`~dlnbook.Problem`.
+    """
+    return CriticalSet(problem).count()
 
 
 def require_critical(problem, W, name="W"):
     """Check that ``W`` is a critical point of ``problem``, up to rounding; return it checked.
 
     ``W`` counts as critical when ``‖∇F(W)‖`` is at most :data:`CRITICAL_RTOL` times the size of the
-    two terms that cancel in it, ``Σ_l ‖∇_l F(W) − λ_l W_l‖ + ‖λ_l W_l‖``.
+    two terms that cancel in it, ``Σ_l ‖∇_l F(W) − λ_l W_l‖ + ‖λ_l W_l‖``, plus a rounding allowance
+    (:data:`CRITICAL_ROUNDING`) that keeps the test meaningful at any λ.
 
     Parameters
     ----------
@@ -172,10 +242,24 @@ def require_critical(problem, W, name="W"):
     penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W)]
     size = sum(np.linalg.norm(g - p) + np.linalg.norm(p) for g, p in zip(G, penalty))
     gnorm = norm(G)
-    if gnorm > CRITICAL_RTOL * size:
+    allowance = CRITICAL_ROUNDING * np.finfo(float).eps * _fit_size(problem, W)
+    if gnorm > 0 and not gnorm <= CRITICAL_RTOL * size + allowance:
         raise ValueError(f"{name} is not a critical point: ‖∇F({name})‖ = {gnorm:.3g}, more than CRITICAL_RTOL = "
-                         f"{CRITICAL_RTOL:g} times the size of its terms ({size:.3g})")
+                         f"{CRITICAL_RTOL:g} times the size of its terms ({size:.3g}) plus the rounding "
+                         f"allowance ({allowance:.3g})")
     return W
+
+
+def _fit_size(problem, W):
+    """``Σ_l ‖W_{L:l+1}‖ ‖W_{l−1:1}‖ (‖P C‖ + ‖B‖)``: the size of what the fit term of ∇_l F is computed from."""
+    prefixes = prefix_products(W)
+    residual = np.linalg.norm(prefixes[-1] @ problem.C) + np.linalg.norm(problem.B)
+    suffix, total = None, 0.0                           # suffix = W_{L:l+2}, None for the identity
+    for l in range(problem.L - 1, -1, -1):              # layer l + 1, from the output side
+        prefix = 1.0 if l == 0 else np.linalg.norm(prefixes[l])
+        total += (1.0 if suffix is None else np.linalg.norm(suffix)) * prefix * residual
+        suffix = W[l] if suffix is None else suffix @ W[l]
+    return float(total)
 
 
 # --- classification of a given point -------------------------------------------------------------
@@ -304,7 +388,7 @@ def orbit_dimension(problem, W):
     return orbit_tangent_basis(problem, W).shape[1]
 
 
-def classify(problem, W):
+def classify(problem, W, max_params=MAX_HESSIAN_PARAMS):
     """The kind of a critical point W, from its exact Hessian (Chapter 2, the classification).
 
     * Nondegenerate points (Hessian kernel = tangent space of the symmetry orbit, see
@@ -325,6 +409,9 @@ def classify(problem, W):
         A whitened problem (the dense Hessian is built, so keep it small).
     W : sequence of ndarray
         A critical point (see :func:`require_critical`).
+    max_params : int
+        Refuse problems with more parameters than this (the dense Hessian and its eigenvalues: about a
+        second at the default, :data:`dlnbook.problem.MAX_HESSIAN_PARAMS`; the time grows as its cube).
 
     Returns
     -------
@@ -347,7 +434,7 @@ def classify(problem, W):
     """
     closed_form = CriticalSet(problem)
     W = require_critical(problem, W)
-    eigenvalues = np.linalg.eigvalsh(problem.hessian(W))
+    eigenvalues = np.linalg.eigvalsh(problem.hessian(W, max_params))
     tol = HESSIAN_NULL_RTOL * float(np.max(np.abs(eigenvalues)))
     n_negative = int(np.sum(eigenvalues < -tol))
     nullity = int(np.sum(np.abs(eigenvalues) <= tol))

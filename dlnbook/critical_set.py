@@ -220,6 +220,53 @@ class CriticalSet:
             _CONFIGURATIONS[self.problem] = self._list()
         return list(_CONFIGURATIONS[self.problem])
 
+    def iter_configurations(self):
+        """The configurations of :meth:`configurations`, in the same order, one at a time.
+
+        Nothing is listed ahead: the first few of ``3^r`` configurations come at once. Within each number
+        ``k`` of active components a depth-first walk over the groups of tied values visits them in
+        increasing order of ``[(j, branch), ...]``.
+        """
+        options = []                # per group: (start, size, [(σ, branch), ...])
+        for start, stop in self.spectrum.groups:
+            roots = self._roots(self.spectrum.y[start])
+            if roots:
+                options.append((start, stop - start, roots))
+        capacity = [sum(size for _, size, _ in options[g:]) for g in range(len(options) + 1)]
+
+        def choices(size, roots, budget):
+            """The splits (c_1, ..., c_n), Σ c ≤ min(size, budget), in the order of their picks' branches
+            (a group that ends earlier comes later: the next index belongs to a later group)."""
+            found = []
+
+            def split(i, left, c):
+                if i == len(roots):
+                    found.append(c)
+                    return
+                for n in range(left + 1):
+                    split(i + 1, left - n, c + (n,))
+
+            split(0, min(size, budget), ())
+            return sorted(found, key=lambda c: [BRANCHES.index(b) for (_, b), n in zip(roots, c) for _ in range(n)]
+                          + [len(BRANCHES)])
+
+        def walk(g, need, chosen):
+            if need == 0:
+                yield Configuration(tuple((j, sigma) for j, sigma, _ in chosen), tuple(b for _, _, b in chosen))
+                return
+            if capacity[g] < need:
+                return
+            start, size, roots = options[g]
+            for c in choices(size, roots, need):
+                picked, j = [], start
+                for (sigma, branch), n in zip(roots, c):
+                    picked += [(j + i, sigma, branch) for i in range(n)]
+                    j += n
+                yield from walk(g + 1, need - sum(c), chosen + picked)
+
+        for k in range(self.d_min + 1):
+            yield from walk(0, k, [])
+
     def _list(self):
         options = []                # per group: (start, size, [(σ, branch), ...])
         for start, stop in self.spectrum.groups:
@@ -370,15 +417,16 @@ class CriticalSet:
             If some σ matches no singular value of Ȳ (W is not critical).
         """
         problem, spectrum = self.problem, self.spectrum
-        L, Lam, tau = problem.L, float(np.prod(problem.lambdas)), self.tau
-        mu = Lam ** (1.0 / L)
+        L, tau = problem.L, self.tau
+        log_mu = float(np.mean(np.log(problem.lambdas)))             # μ = Λ^{1/L}, never Λ itself
         sigmas = np.linalg.svd(np.sqrt(problem.lambdas[0]) * W[0], compute_uv=False)
         sigmas = sigmas[sigmas > 1e-6 * sigmas[0]] if sigmas.size and sigmas[0] > 0 else []
         y_scale = max(spectrum.y[0] if spectrum.y.size else 0.0, tau)
-        sigma_star = np.sqrt(mu) * (mu * (L - 2) / L) ** (1.0 / (2 * L - 2))
+        log_s_star = (log_mu + math.log(L - 2) - math.log(L)) / (2 * L - 2) if L > 2 else -np.inf
         used, found = set(), []
         for sigma in sigmas:
-            y_hat = (sigma ** (2 * L - 2) + Lam) / (np.sqrt(Lam) * sigma ** (L - 2))
+            t = math.log(sigma) - 0.5 * log_mu                             # s = σ/√μ: y = s^L + μ s^{2−L}
+            y_hat = float(np.exp(np.logaddexp(L * t, log_mu + (2 - L) * t)))
             candidates = [j for j in range(spectrum.y.size) if j not in used and spectrum.y[j] > 0
                           and abs(spectrum.y[j] - y_hat) <= 1e-5 * y_scale]
             if not candidates:
@@ -392,7 +440,7 @@ class CriticalSet:
             elif abs(spectrum.y[j] - tau) <= THRESHOLD_RTOL * tau:
                 branch = "*"
             else:
-                branch = "+" if sigma > sigma_star else "-"
+                branch = "+" if t > log_s_star else "-"
             found.append((j, float(sigma), branch))
         found.sort()
         return Configuration(tuple((j, s) for j, s, _ in found), tuple(b for _, _, b in found))

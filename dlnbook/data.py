@@ -71,6 +71,7 @@ def planted(d0, dL, N, singular_values, seed=None, noise=0.0):
     if noise > 0 and N == d0:
         raise ValueError("noise > 0 needs N > d0: with N = d0 every Y is explained by X")
 
+    _checks.allocation(N * (2 * d0 + dL), f"planted data with d0={d0}, dL={dL}, N={N} (X, Y and their basis)")
     # separate streams: the same seed gives the same target Ȳ whatever N and noise are
     target_rng, input_rng, noise_rng = np.random.default_rng(_checks.seed(seed)).spawn(3)
     r = len(s)

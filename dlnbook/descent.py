@@ -29,8 +29,8 @@ import numpy as np
 
 from . import _checks
 from .problem import Problem, evaluate, gradient, squared_norm
-from .steps import (DIVERGENCE_FACTOR, MAX_HALVINGS, check_step, curvature, first_step, per_run, suggested_step,
-                    sufficient_decrease)
+from .steps import (DIVERGENCE_FACTOR, MAX_HALVINGS, check_step, curvature, divergence_limit, first_step, per_run,
+                    suggested_step, sufficient_decrease)
 from .trajectory import BatchTrajectory, Trajectory, stop_message
 
 
@@ -136,11 +136,14 @@ def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_
         F, prefixes, G = evaluate(W, C, B, half_yy, lambdas)
         grads = gradient(W, prefixes, G, lambdas)
         gnorm = math.sqrt(squared_norm(grads))
-        limit = DIVERGENCE_FACTOR * float(F)
+        if not (math.isfinite(float(F)) and math.isfinite(gnorm)):
+            raise ValueError(f"F(W0) or ∇F(W0) overflows float64 (F = {float(F):.3g}, ‖∇F‖ = {gnorm:.3g}): W0 is "
+                             f"too large to start from; rescale it")
+        limit = divergence_limit(float(F), half_yy)
         its, losses, gnorms = [0], [float(F)], [gnorm]
         if callback is not None:
-            callback(0, W)
-        status, k, at = "max_iter", 0, None
+            callback(0, [Wl.copy() for Wl in W])
+        status, k, at, reason = "max_iter", 0, None, None
         bar = _Progress(progress, max_iter)
         while True:
             if gnorm <= tol:
@@ -149,7 +152,7 @@ def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_
             if k >= max_iter:
                 break
             if not math.isfinite(gnorm):
-                status, at = "diverged", k
+                status, at, reason = "diverged", k, "the gradient overflowed"
                 break
             halvings = 0
             while True:
@@ -167,6 +170,9 @@ def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_
                 changes.append((k, eta))
             if not (Ft <= limit) and not backtrack or not math.isfinite(Ft):
                 status, at = "diverged", k + 1
+                reason = (f"the step was halved {MAX_HALVINGS} times without a sufficient decrease"
+                          if backtrack and halvings > MAX_HALVINGS else
+                          f"the loss exceeded {DIVERGENCE_FACTOR:g} × |F(W0)| or was not finite")
                 break
             W, F, prefixes, G = trial, Ft, pt, Gt
             grads = gradient(W, prefixes, G, lambdas)
@@ -178,20 +184,20 @@ def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_
                 gnorms.append(gnorm)
                 bar.update(record_every)
                 if callback is not None:
-                    callback(k, W)
+                    callback(k, [Wl.copy() for Wl in W])
         bar.close()
     if its[-1] != k:
         its.append(k)
         losses.append(float(F))
         gnorms.append(gnorm)
         if callback is not None:
-            callback(k, W)
+            callback(k, [Wl.copy() for Wl in W])
     suggested = None
     if status == "diverged":
         if ell is None:
             ell = float(curvature(problem.check_weights(W0), C, B, half_yy, lambdas))
         suggested = suggested_step(eta, ell)
-    message = stop_message(status, k, tol, eta, suggested, at)
+    message = stop_message(status, k, tol, eta, suggested, at, reason)
     start = [w.copy() for w in problem.check_weights(W0)]
     final = [w.copy() for w in W]
     its_array = np.array(its)
@@ -350,7 +356,11 @@ def _run_batch(be, W, C, Bm, half_yy, lambdas, step, max_iter, tol, record_every
         F = F + 0 * eta
         grads = gradient(W, prefixes, G, lambdas)
         gsq = squared_norm(grads)
-        limit = DIVERGENCE_FACTOR * F
+        start_ok = asnumpy(xp.isfinite(gsq) & xp.isfinite(F))
+        if not np.all(start_ok):
+            raise ValueError(f"F or ∇F overflows float64 at the start of run(s) {np.flatnonzero(~start_ok).tolist()}: "
+                             f"those starting weights are too large to start from; rescale them")
+        limit = divergence_limit(F, half_yy)
         running = xp.isfinite(gsq) & (gsq > tol * tol)       # still taking steps
         converged = xp.isfinite(gsq) & ~running
         diverged = ~xp.isfinite(gsq)

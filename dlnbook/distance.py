@@ -4,25 +4,39 @@ The critical set ``𝒲* = {W : ∇F(W) = 0}`` of a whitened problem is the fini
 :mod:`dlnbook.critical_set`. :func:`distance_to_critical_set` brackets ``dist(W, 𝒲*)`` in the Frobenius
 norm of the flattened weight list, ``‖W‖² = Σ_l ‖W_l‖_F²``:
 
-* ``upper`` is the distance to an explicit critical point, found by aligning a representative of each
-  candidate orbit with ``W`` (orthogonal Procrustes over the hidden rotations and the stabilizer of Ȳ);
 * ``lower`` comes from Mirsky's inequality: every critical point of a configuration has known layer
-  singular values, and ``‖A − B‖_F ≥ ‖s(A) − s(B)‖₂`` for the sorted singular values ``s``.
+  singular values, and ``‖A − B‖_F ≥ ‖s(A) − s(B)‖₂`` for the sorted singular values ``s``; its minimum
+  over all configurations (up to ``3^r`` of them) is one assignment problem, solved without listing them;
+* ``upper`` is the distance to an explicit critical point, found by aligning the rotations of the
+  symmetry group (orthogonal Procrustes over the hidden rotations and the stabilizer of Ȳ) and
+  choosing the configuration for them (again an assignment), in turn.
 """
 
-import weakref
 from typing import NamedTuple
 
 import numpy as np
 
 from . import _checks
 from .critical import CriticalPoint
-from .critical_set import CriticalSet
+from .critical_set import Configuration, CriticalSet
+from .data import orthonormal_columns
 from .problem import norm
 
 #: The orbit alignment of :func:`distance_to_critical_set` stops when a sweep improves the fit
 #: ``Σ_l ⟨W_l, g·C_l⟩`` by less than this times ``‖W‖ ‖C‖`` (or after ``max_sweeps`` sweeps).
 ALIGN_RTOL = 1e-15
+
+#: :func:`distance_to_critical_set` starts its alternation of rotations and configurations from the
+#: configuration of Mirsky's bound (two starts), from W's own frames, and from this many random frames.
+RANDOM_STARTS = 4
+
+#: Problems with at most this many configurations are also bracketed by listing them: the representatives
+#: aligned in increasing order of their Mirsky bounds (at most 64), the closer of the two points reported.
+LISTING_LIMIT = 100
+
+#: The starts of :func:`distance_to_critical_set` are aligned to this tolerance (in the place of
+#: :data:`ALIGN_RTOL`), and only the best of them to :data:`ALIGN_RTOL`.
+SEARCH_RTOL = 1e-5
 
 
 class DistanceBracket(NamedTuple):
@@ -40,38 +54,95 @@ def _polar(M):
     return U @ Vt
 
 
-#: The σ tables of recent problems (a Problem's data and parameters never change).
-_TABLES = weakref.WeakKeyDictionary()
+def _candidates(closed_form):
+    """``[(j, (σ, ...), (branch, ...)), ...]``: each nonzero singular value of Ȳ with roots of (2), and its roots."""
+    spectrum = closed_form.spectrum
+    found = []
+    for start, stop in spectrum.groups:
+        roots = closed_form._roots(spectrum.y[start])
+        if roots:
+            found += [(j, tuple(r.sigma for r in roots), tuple(r.branch for r in roots)) for j in range(start, stop)]
+    return found
 
 
-def _configuration_table(closed_form, max_configurations):
-    """Every configuration and a K × d_min array of its σ's, each row sorted decreasing."""
-    n = closed_form.count()
-    if n > max_configurations:
-        raise ValueError(f"this problem has {n} critical configurations, more than max_configurations="
-                         f"{max_configurations}; raise max_configurations to bracket the distance")
-    if closed_form.problem not in _TABLES:
-        configurations = closed_form.configurations()
-        sigmas = np.zeros((len(configurations), closed_form.d_min))
-        for c, configuration in enumerate(configurations):
-            values = sorted((sigma for _, sigma in configuration.active), reverse=True)
-            sigmas[c, :len(values)] = values
-        _TABLES[closed_form.problem] = (configurations, sigmas)
-    return _TABLES[closed_form.problem]
+def _assign(values, candidates, zero_cost):
+    """The best configuration as an assignment of positions (rows) to singular values or to zero.
 
-
-def _mirsky(problem, W, sigmas):
-    """Mirsky's lower bound on the distance from W to each configuration's critical points.
-
-    A critical point of the configuration has layer singular values ``σ_i / √λ_l`` (and zeros), so
-    ``‖W − V‖² = Σ_l ‖W_l − V_l‖_F² ≥ Σ_l ‖s(W_l) − s(V_l)‖²`` with sorted singular values ``s``.
+    ``values(j, σ)`` is the cost of singular value j at root σ in every position (an array over the
+    positions); each singular value takes its best root, each position one value, each value one
+    position at most, and any number of positions take zero (cost ``zero_cost[p]``). Returns the total
+    cost and the chosen ``[(p, j, σ, branch), ...]``. Polynomial: one ``scipy.optimize.linear_sum_assignment``.
     """
-    d_min = sigmas.shape[1]
-    total = np.zeros(sigmas.shape[0])
-    for Wl, lam in zip(W, problem.lambdas):
-        s = np.linalg.svd(Wl, compute_uv=False)           # min(d_l, d_{l−1}) ≥ d_min values
-        total += np.sum((s[:d_min] - sigmas / np.sqrt(lam)) ** 2, axis=1) + np.sum(s[d_min:] ** 2)
-    return np.sqrt(total)
+    from scipy.optimize import linear_sum_assignment       # imported on first use: import dlnbook needs numpy only
+
+    n_positions, n = len(zero_cost), len(candidates)
+    cost = np.zeros((n_positions, n + n_positions))
+    choice = np.zeros((n_positions, n), dtype=int)
+    for c, (j, sigmas, _) in enumerate(candidates):
+        table = np.stack([values(j, sigma) for sigma in sigmas], axis=1)
+        choice[:, c] = np.argmin(table, axis=1)
+        cost[:, c] = table[np.arange(n_positions), choice[:, c]]
+    cost[:, n:] = np.asarray(zero_cost, dtype=float)[:, None]
+    rows, cols = linear_sum_assignment(cost)
+    picked = [(int(p), candidates[c][0], candidates[c][1][choice[p, c]], candidates[c][2][choice[p, c]])
+              for p, c in zip(rows, cols) if c < n]
+    return float(cost[rows, cols].sum()), picked
+
+
+def _mirsky(problem, W, candidates, d_min):
+    """Mirsky's lower bound on the distance from W to the critical set, minimized over all configurations.
+
+    A critical point of a configuration has layer singular values ``σ_i / √λ_l`` (and zeros), so
+    ``‖W − V‖² = Σ_l ‖W_l − V_l‖_F² ≥ Σ_l ‖s(W_l) − s(V_l)‖²`` with sorted singular values ``s``.
+    Matching them in sorted order is the best matching (rearrangement inequality: the cross term
+    ``Σ_l s_l[p] σ/√λ_l`` pairs a non-increasing sequence in ``p`` with the values), so the minimum over
+    configurations is an assignment of positions ``p < d_min`` to singular values (at their best root)
+    or to zero. Returns the bound and the minimizing configuration's ``[(p, j, σ, branch)]``.
+    """
+    s = [np.linalg.svd(Wl, compute_uv=False) for Wl in W]          # min(d_l, d_{l−1}) ≥ d_min values
+    head = np.array([sl[:d_min] for sl in s])                        # L × d_min
+    scales = 1.0 / np.sqrt(np.array(problem.lambdas))[:, None]
+    tail = sum(float(np.sum(sl[d_min:] ** 2)) for sl in s)
+
+    def values(j, sigma):
+        return np.sum((head - sigma * scales) ** 2, axis=0)
+
+    total, picked = _assign(values, candidates, np.sum(head ** 2, axis=0))
+    return float(np.sqrt(max(total + tail, 0.0))), picked
+
+
+def _place(problem, spectrum, picked):
+    """The critical point with value σ of singular pair ``(u_j, v_j)`` at hidden unit p, for each ``(p, j, σ, _)``."""
+    dims, lam, L = problem.dims, problem.lambdas, problem.L
+    C = [np.zeros((dims[l], dims[l - 1])) for l in range(1, L + 1)]
+    for p, j, sigma, _ in picked:
+        C[0][p] += sigma / np.sqrt(lam[0]) * spectrum.Vt[j]
+        for l in range(2, L):
+            C[l - 1][p, p] = sigma / np.sqrt(lam[l - 1])
+        C[L - 1][:, p] += sigma / np.sqrt(lam[L - 1]) * spectrum.U[:, j]
+    return C
+
+
+def _best_placement(problem, spectrum, W, R, candidates, d_min):
+    """The configuration and hidden units whose critical point, rotated by ``R``, is closest to W.
+
+    With the rotations fixed, ``‖W − R·C‖² = ‖W‖² + Σ_p (σ_p² Σ_l 1/λ_l − 2 σ_p A[p, j_p])``: one term per
+    occupied hidden unit p, ``A[p, j]`` the coordinate of W along the unit's path through the layers.
+    So the best choice is again an assignment (see :func:`_assign`).
+    """
+    L, lam = problem.L, np.array(problem.lambdas)
+    frame = [R[l].T @ W[l - 1] @ R[l - 1] for l in range(1, L + 1)]
+    first = (frame[0] @ spectrum.Vt.T)[:d_min] / np.sqrt(lam[0])          # [p, j]: (R_1ᵀ W_1 R_0 v_j)_p
+    last = (spectrum.U.T @ frame[-1])[:, :d_min].T / np.sqrt(lam[-1])     # [p, j]: u_jᵀ R_Lᵀ W_L R_{L−1} e_p
+    hidden = sum((np.diag(frame[l - 1])[:d_min] / np.sqrt(lam[l - 1]) for l in range(2, L)), np.zeros(d_min))
+    width = min(first.shape[1], last.shape[1])
+    A = first[:, :width] + last[:, :width] + hidden[:, None]
+    inverse_sum = float(np.sum(1.0 / lam))
+
+    def values(j, sigma):
+        return sigma ** 2 * inverse_sum - 2 * sigma * A[:, j]
+
+    return _assign(values, candidates, np.zeros(d_min))[1]
 
 
 def _stabilizer(spectrum, blocks, d0, dL):
@@ -84,71 +155,171 @@ def _stabilizer(spectrum, blocks, d0, dL):
     return V @ R0 @ V.T, U @ RL @ U.T
 
 
-def _align(problem, spectrum, W, C, max_sweeps):
-    """An element g·C of the orbit of the representative C, close to W, and its distance to W.
-
-    Maximizes ``Σ_l ⟨W_l, R_l C_l R_{l−1}ᵀ⟩`` (equivalently minimizes ``‖W − g·C‖``) over hidden
-    rotations ``R_1, ..., R_{L−1}`` and ``(R_L, R_0) ∈ Stab(Ȳ)``, one block at a time: each block
-    appears linearly, so its best value is an orthogonal Procrustes solution. Two starts: the
-    stabilizer read off the end-to-end product (``P(g·C) = R_L P(C) R_0ᵀ``), and the identity.
-    """
+def _starting_rotations(problem, spectrum, W, C):
+    """Two starts for the rotations: the stabilizer read off the end-to-end product
+    (``P(g·C) = R_L P(C) R_0ᵀ``), and the identity; the hidden ones by a forward sweep from the input side."""
     L, dims = problem.L, problem.dims
     U, V = spectrum.U, spectrum.Vt.T
-    scale = norm(W) * norm(C) + np.finfo(float).tiny
     P_hat = U.T @ problem.product(W) @ V
     from_product = []
     for start, stop in spectrum.groups:
         block = P_hat[start:stop, start:stop]
         _, vectors = np.linalg.eigh(0.5 * (block + block.T))
         from_product.append(vectors[:, ::-1])             # the representative's values decrease
-    starts = [from_product, [np.eye(stop - start) for start, stop in spectrum.groups]]
-    best = None
-    for blocks in starts:
+    for blocks in (from_product, [np.eye(stop - start) for start, stop in spectrum.groups]):
         R = [None] * (L + 1)
         R[0], R[L] = _stabilizer(spectrum, blocks, dims[0], dims[-1])
-        for l in range(1, L):                              # a forward sweep from the input side
+        for l in range(1, L):
             M = W[l - 1] @ R[l - 1] @ C[l - 1].T
             if l == L - 1:
                 M = M + W[l].T @ R[L] @ C[l]
             R[l] = _polar(M)
-        value = -np.inf
-        for _ in range(max_sweeps):
-            M0 = V.T @ W[0].T @ R[1] @ C[0] @ V            # ⟨W_1, R_1 C_1 R_0ᵀ⟩ = ⟨M0, R̂_0⟩
-            ML = U.T @ W[L - 1] @ R[L - 1] @ C[L - 1].T @ U   # ⟨W_L, R_L C_L R_{L−1}ᵀ⟩ = ⟨ML, R̂_L⟩
-            blocks = [_polar(M0[a:b, a:b] + ML[a:b, a:b]) for a, b in spectrum.groups]
-            R[0], R[L] = _stabilizer(spectrum, blocks, dims[0], dims[-1])
-            for l in range(1, L):
-                R[l] = _polar(W[l - 1] @ R[l - 1] @ C[l - 1].T + W[l].T @ R[l + 1] @ C[l])
-            new = sum(float(np.sum(W[l - 1] * (R[l] @ C[l - 1] @ R[l - 1].T))) for l in range(1, L + 1))
-            done = new - value <= ALIGN_RTOL * scale
-            value = new
-            if done:
-                break
-        element = [R[l] @ C[l - 1] @ R[l - 1].T for l in range(1, L + 1)]
-        distance = norm([a - b for a, b in zip(W, element)])
-        if best is None or distance < best[0]:
-            best = (distance, element)
+        yield R
+
+
+def _rotate(problem, spectrum, W, C, R, max_sweeps, rtol=None):
+    """Rotations ``R`` that bring ``g·C = (R_l C_l R_{l−1}ᵀ)_l`` close to W, improved from ``R``.
+
+    Maximizes ``Σ_l ⟨W_l, R_l C_l R_{l−1}ᵀ⟩`` (equivalently minimizes ``‖W − g·C‖``) over hidden
+    rotations ``R_1, ..., R_{L−1}`` and ``(R_L, R_0) ∈ Stab(Ȳ)``, one block at a time: each block
+    appears linearly, so its best value is an orthogonal Procrustes solution. Stops when a sweep gains
+    less than ``rtol · ‖W‖ ‖C‖`` (:data:`ALIGN_RTOL` by default).
+    """
+    rtol = ALIGN_RTOL if rtol is None else rtol
+    L, dims = problem.L, problem.dims
+    U, V = spectrum.U, spectrum.Vt.T
+    R = list(R)
+    scale = norm(W) * norm(C) + np.finfo(float).tiny
+    value = -np.inf
+    for _ in range(max_sweeps):
+        M0 = V.T @ W[0].T @ R[1] @ C[0] @ V                # ⟨W_1, R_1 C_1 R_0ᵀ⟩ = ⟨M0, R̂_0⟩
+        ML = U.T @ W[L - 1] @ R[L - 1] @ C[L - 1].T @ U    # ⟨W_L, R_L C_L R_{L−1}ᵀ⟩ = ⟨ML, R̂_L⟩
+        blocks = [_polar(M0[a:b, a:b] + ML[a:b, a:b]) for a, b in spectrum.groups]
+        R[0], R[L] = _stabilizer(spectrum, blocks, dims[0], dims[-1])
+        for l in range(1, L):
+            R[l] = _polar(W[l - 1] @ R[l - 1] @ C[l - 1].T + W[l].T @ R[l + 1] @ C[l])
+        new = sum(float(np.sum(W[l - 1] * (R[l] @ C[l - 1] @ R[l - 1].T))) for l in range(1, L + 1))
+        done = new - value <= rtol * scale
+        value = new
+        if done:
+            break
+    return R
+
+
+def _apply(R, C):
+    return [R[l] @ C[l - 1] @ R[l - 1].T for l in range(1, len(C) + 1)]
+
+
+def _descend(problem, spectrum, W, picked, candidates, d_min, max_alignments, max_sweeps):
+    """The closest critical point found from the configuration ``picked``: rotations and configuration in turn.
+
+    From each start of :func:`_starting_rotations`: align the rotations (:func:`_rotate`), then choose
+    the best configuration and hidden units for them (:func:`_best_placement`, an assignment), and
+    repeat while the distance decreases, at most ``max_alignments`` times. Every step can only bring
+    the point closer (the current configuration is one of those the assignment chooses from).
+    Returns ``(distance, R, picked, C)``: the point is ``_apply(R, C)``.
+    """
+    best = None
+    C0 = _place(problem, spectrum, picked)
+    starts = [(R, picked, C0) for R in _starting_rotations(problem, spectrum, W, C0)]
+    # a third start from W's own frames: hidden units along the left singular vectors of W_l ⋯ W_1 (and the
+    # stabilizer at the identity), with the configuration that fits them best
+    L, dims = problem.L, problem.dims
+    R = [np.eye(dims[0])] + [None] * (L - 1) + [np.eye(dims[-1])]
+    for l in range(1, L):
+        R[l] = np.linalg.svd(W[l - 1] @ R[l - 1])[0]
+    own = _best_placement(problem, spectrum, W, R, candidates, d_min)
+    starts.append((R, own, _place(problem, spectrum, own)))
+    rng = np.random.default_rng(0)                 # a few random hidden frames: the alternation has local optima
+    for _ in range(RANDOM_STARTS):
+        R = [R[0]] + [orthonormal_columns(rng, dims[l]) for l in range(1, L)] + [R[L]]
+        guess = _best_placement(problem, spectrum, W, R, candidates, d_min)
+        starts.append((R, guess, _place(problem, spectrum, guess)))
+    for R, current, C in starts:                   # each start to a coarse tolerance, the best one to the full
+        found = _alternate(problem, spectrum, W, R, current, C, candidates, d_min, max_alignments, max_sweeps,
+                           SEARCH_RTOL)
+        if best is None or found[0] < best[0]:
+            best = found
+    return _alternate(problem, spectrum, W, *best[1:], candidates, d_min, max_alignments, max_sweeps, ALIGN_RTOL)
+
+
+def _listed(problem, closed_form, W, max_sweeps, max_alignments=64):
+    """The closest representative found by listing every configuration: aligned in increasing order of
+    their Mirsky bounds until the next bound exceeds the best distance (at most ``max_alignments``).
+    Returns ``(distance, R, picked, C)``."""
+    spectrum, d_min = closed_form.spectrum, closed_form.d_min
+    configurations = closed_form.configurations()
+    sigmas = np.zeros((len(configurations), d_min))
+    for c, configuration in enumerate(configurations):
+        values = sorted((sigma for _, sigma in configuration.active), reverse=True)
+        sigmas[c, :len(values)] = values
+    total = np.zeros(len(configurations))
+    for Wl, lam in zip(W, problem.lambdas):
+        s = np.linalg.svd(Wl, compute_uv=False)
+        total += np.sum((s[:d_min] - sigmas / np.sqrt(lam)) ** 2, axis=1) + np.sum(s[d_min:] ** 2)
+    bounds = np.sqrt(total)
+    best = None
+    for count, c in enumerate(np.argsort(bounds, kind="stable")):
+        if count >= max_alignments or (best is not None and bounds[c] >= best[0]):
+            break
+        configuration = configurations[c]
+        C = closed_form.representative(configuration)
+        picked = [(i, j, sigma, b) for i, ((j, sigma), b) in enumerate(zip(configuration.active,
+                                                                             configuration.branches))]
+        for R in _starting_rotations(problem, spectrum, W, C):
+            R = _rotate(problem, spectrum, W, C, R, max_sweeps)
+            distance = norm([a - b for a, b in zip(W, _apply(R, C))])
+            if best is None or distance < best[0]:
+                best = (distance, R, picked, C)
     return best
 
 
-def distance_to_critical_set(problem, W, max_configurations=100_000, max_alignments=64, max_sweeps=500):
+def _alternate(problem, spectrum, W, R, current, C, candidates, d_min, max_alignments, max_sweeps, rtol):
+    """Rotations and configuration in turn from ``(R, current, C)``; returns ``(distance, R, picked, C)``."""
+    best, distance = None, np.inf
+    for _ in range(max_alignments):
+        R = _rotate(problem, spectrum, W, C, R, max_sweeps, rtol)
+        new = norm([a - b for a, b in zip(W, _apply(R, C))])
+        if best is None or new < best[0]:
+            best = (new, R, current, C)
+        if not new < distance * (1 - rtol ** 0.5):
+            break
+        distance = new
+        current = _best_placement(problem, spectrum, W, R, candidates, d_min)
+        C = _place(problem, spectrum, current)
+    return best
+
+
+def _configuration(spectrum, picked):
+    """The configuration of :mod:`dlnbook.critical_set` of a placement: within a group of tied values, the
+    group's first indices, larger root first (the stabilizer of Ȳ rotates them into each other)."""
+    branch_order = {"+": 0, "-": 1, "*": 2}
+    active = []
+    for start, stop in spectrum.groups:
+        members = sorted(((branch_order[b], -sigma, sigma, b) for _, j, sigma, b in picked if start <= j < stop))
+        active += [(start + i, sigma, b) for i, (_, _, sigma, b) in enumerate(members)]
+    return Configuration(tuple((j, sigma) for j, sigma, _ in active), tuple(b for _, _, b in active))
+
+
+def distance_to_critical_set(problem, W, max_alignments=16, max_sweeps=500):
     """A certified bracket ``lower ≤ dist(W, 𝒲*) ≤ upper`` of the distance to the critical set.
 
     The distance is in the Frobenius norm of the flattened weight list, ``‖W‖² = Σ_l ‖W_l‖_F²``.
     The critical set of a whitened problem is the union of finitely many orbits of the symmetry
     group ``G = Stab(Ȳ) × O(d_1) × ⋯ × O(d_{L−1})``, one per configuration listed by
-    :func:`~dlnbook.critical.critical_points` (Chapter 2).
+    :func:`~dlnbook.critical.critical_points` (Chapter 2); there can be ``3^r`` of them, and none is listed here.
 
     * ``lower``: every critical point of a configuration has layer singular values ``σ_i / √λ_l``
       (Chapter 2), so by Mirsky's inequality its distance to ``W`` is at least
       ``(Σ_l ‖s(W_l) − s_l‖²)^{1/2}``, ``s`` the sorted singular values. ``lower`` is the minimum
-      over all configurations (capped at ``upper``): a lower bound on the distance to every
-      critical point.
-    * ``upper``: configurations are visited in increasing order of their Mirsky bound; for each, a
-      representative is aligned with ``W`` by block-wise orthogonal Procrustes over the hidden
-      rotations and the stabilizer of Ȳ (see ``_align``). The visit stops when the next Mirsky
-      bound is at least the best distance found (no later orbit can be closer), or after
-      ``max_alignments`` orbits. ``upper`` is the distance to the best aligned point, ``witness``.
+      over all configurations (capped at ``upper``), found as an assignment problem (positions ×
+      singular values, each at its best root, or zero) in polynomial time: a lower bound on the
+      distance to every critical point.
+    * ``upper``: the configuration attaining ``lower`` is aligned with ``W`` by block-wise orthogonal
+      Procrustes over the hidden rotations and the stabilizer of Ȳ; then, for those rotations, the best
+      configuration and hidden units are chosen (again an assignment), and the two steps alternate while
+      the distance decreases (at most ``max_alignments`` rounds per start). ``upper`` is the distance to the
+      best point found, ``witness``. Near a critical point the two ends meet.
 
     Parameters
     ----------
@@ -156,12 +327,11 @@ def distance_to_critical_set(problem, W, max_configurations=100_000, max_alignme
         A whitened problem (``X Xᵀ = I``).
     W : sequence of ndarray
         Weights ``[W_1, ..., W_L]``.
-    max_configurations : int
-        Refuse problems with more critical configurations than this.
     max_alignments : int
-        Align at most this many orbits (the bracket stays valid, ``upper`` may be less tight).
+        At most this many rounds of alignment and choice of configuration per start (the bracket stays
+        valid, ``upper`` may be less tight).
     max_sweeps : int
-        Sweeps of the block-wise alignment per start.
+        Sweeps of the block-wise alignment per round.
 
     Returns
     -------
@@ -189,25 +359,21 @@ def distance_to_critical_set(problem, W, max_configurations=100_000, max_alignme
     closed_form = CriticalSet(problem)
     spectrum = closed_form.spectrum
     W = problem.check_weights(W)
-    max_configurations = _checks.positive_int("max_configurations", max_configurations)
     max_alignments = _checks.positive_int("max_alignments", max_alignments)
     max_sweeps = _checks.positive_int("max_sweeps", max_sweeps)
-    configurations, sigmas = _configuration_table(closed_form, max_configurations)
-    bounds = _mirsky(problem, W, sigmas)
-    order = np.argsort(bounds, kind="stable")
-    best = None
-    for count, c in enumerate(order):
-        if count >= max_alignments or (best is not None and bounds[c] >= best[0]):
-            break
-        representative = closed_form.representative(configurations[c])
-        distance, element = _align(problem, spectrum, W, representative, max_sweeps)
-        if best is None or distance < best[0]:
-            best = (distance, element, c)
-    distance, element, c = best
-    configuration = configurations[c]
+    candidates = _candidates(closed_form)
+    lower, picked = _mirsky(problem, W, candidates, closed_form.d_min)
+    distance, R, picked, C = _descend(problem, spectrum, W, picked, candidates, closed_form.d_min,
+                                      max_alignments, max_sweeps)
+    if closed_form.count() <= LISTING_LIMIT:
+        listed = _listed(problem, closed_form, W, max_sweeps)
+        if listed[0] <= distance * (1 + 1e-9):      # the same point as before the search, unless clearly worse
+            distance, R, picked, C = listed
+    element = _apply(R, C)
+    configuration = _configuration(spectrum, picked)
     kind, degenerate, _ = closed_form.kind(configuration)
     witness = CriticalPoint(element, configuration.active, configuration.branches, problem.loss(element), kind,
                             degenerate)
     # Mirsky's bound is at most the distance to every critical point, the witness included; where the
     # two coincide (singular-value moves) rounding can put it a hair above: report the smaller.
-    return DistanceBracket(min(float(bounds[order[0]]), distance), distance, witness)
+    return DistanceBracket(min(lower, distance), distance, witness)

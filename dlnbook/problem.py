@@ -10,6 +10,8 @@ The data enter only through the sufficient statistics :math:`C = X X^\\top` and
 ``loss``, ``grad`` and ``hvp`` does not depend on the number of samples ``N``.
 """
 
+import math
+
 import numpy as np
 
 from . import _checks
@@ -88,7 +90,34 @@ def norm(W):
     >>> norm([np.ones((2, 2)), np.zeros((1, 2))])
     2.0
     """
-    return float(np.sqrt(sum(np.sum(np.square(Wl)) for Wl in W)))
+    if isinstance(W, (str, bytes, np.ndarray)) or not hasattr(W, "__len__"):
+        raise TypeError(f"W must be a sequence of arrays [W_1, ..., W_L], got {type(W).__name__}")
+    W = [_checks.float_array(f"W[{i}]", Wl, "an array of real numbers") for i, Wl in enumerate(W)]
+    if not all(np.all(np.isfinite(Wl)) for Wl in W):
+        raise ValueError("W contains NaN or infinite entries")
+    with np.errstate(over="ignore", under="ignore"):
+        total = float(np.sqrt(sum(np.sum(np.square(Wl)) for Wl in W)))
+    if math.isfinite(total) and total > 1e-150:
+        return total
+    scale = max((float(np.max(np.abs(Wl))) for Wl in W if Wl.size), default=0.0)   # squares over- or underflow
+    if scale == 0.0:
+        return 0.0
+    return scale * float(np.sqrt(sum(np.sum(np.square(Wl / scale)) for Wl in W)))
+
+
+#: The default limit of :meth:`Problem.hessian` (and of everything that builds the dense Hessian:
+#: ``classify``, ``normal_hessian``, ``estimate_error_bound``, ``predicted_rate``): its eigenvalues then
+#: take about a second; at 5000 parameters they took 11 s.
+MAX_HESSIAN_PARAMS = 2000
+
+
+def finite(value, what, name, array=None):
+    """``value`` if every entry is finite; otherwise a ValueError saying that ``what`` overflows because
+    ``name`` is too large (its largest entry in the message), never a silent NaN or inf."""
+    if all(np.all(np.isfinite(v)) for v in (value if isinstance(value, list) else [value])):
+        return value
+    largest = "" if array is None else f" (its largest |entry| is {max(float(np.max(np.abs(a))) for a in array):.3g})"
+    raise ValueError(f"{what} overflows float64: {name} is too large{largest}; rescale it")
 
 
 class Problem:
@@ -143,14 +172,22 @@ class Problem:
         if len(widths) < 1:
             raise ValueError("widths must list at least one hidden width (depth L >= 2); got none")
         hidden = tuple(_checks.positive_int(f"widths[{i}]", w) for i, w in enumerate(widths))
-        self.dims = (X.shape[0], *hidden, Y.shape[0])
+        dims = (X.shape[0], *hidden, Y.shape[0])
+        _checks.allocation(sum(a * b for a, b in zip(dims[1:], dims[:-1])),
+                           f"one set of weights of widths {list(hidden)} ({X.shape[0]} inputs, {Y.shape[0]} outputs)")
+        _checks.allocation(X.shape[0] * (X.shape[0] + Y.shape[0]), f"X Xᵀ and Y Xᵀ for {X.shape[0]} inputs")
+        self.dims = dims
         self.L = len(self.dims) - 1
         self.lambdas = _checks.regularization(lam, self.L)
         self.N = X.shape[1]
         self.X, self.Y = X.copy(), Y.copy()
-        self.C = X @ X.T
-        self.B = Y @ X.T
-        self.half_yy = 0.5 * float(np.sum(Y * Y))
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.C = X @ X.T
+            self.B = Y @ X.T
+            self.half_yy = 0.5 * float(np.sum(Y * Y))
+            finite(self.C, "X Xᵀ", "X", [X])
+            finite(self.half_yy, "‖Y‖²", "Y", [Y])
+            finite(self.B, "Y Xᵀ", "X or Y", [X, Y])
         for array in (self.X, self.Y, self.C, self.B):
             array.flags.writeable = False
 
@@ -169,6 +206,7 @@ class Problem:
             As in :class:`Problem`.
         """
         Ybar = _checks.matrix("Ybar", Ybar)
+        _checks.allocation(Ybar.shape[1] ** 2, f"the identity inputs of a target with {Ybar.shape[1]} columns")
         return cls(np.eye(Ybar.shape[1]), Ybar, widths, lam)
 
     def __repr__(self):
@@ -244,7 +282,8 @@ class Problem:
         Uses ``½‖PX − Y‖² = ½ tr(P C Pᵀ) − tr(P Bᵀ) + ½‖Y‖²``, so the cost is independent of N.
         """
         W = self.check_weights(W)
-        return float(evaluate(W, self.C, self.B, self.half_yy, self.lambdas)[0])
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(finite(evaluate(W, self.C, self.B, self.half_yy, self.lambdas)[0], "F(W)", "W", W))
 
     def loss_batch(self, W):
         """The loss of many weight configurations at once.
@@ -282,8 +321,9 @@ class Problem:
         O(L) matrix products.
         """
         W = self.check_weights(W)
-        prefixes = prefix_products(W)
-        return gradient(W, prefixes, prefixes[-1] @ self.C - self.B, self.lambdas)
+        with np.errstate(over="ignore", invalid="ignore"):
+            prefixes = prefix_products(W)
+            return finite(gradient(W, prefixes, prefixes[-1] @ self.C - self.B, self.lambdas), "∇F(W)", "W", W)
 
     def grad_norm(self, W):
         """``‖∇F(W)‖``, the norm (:func:`norm`) of the gradient."""
@@ -297,6 +337,10 @@ class Problem:
         """
         W = self.check_weights(W)
         V = self.check_weights(V, name="V")
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._hvp(W, V)
+
+    def _hvp(self, W, V):
         prefixes = prefix_products(W)
         # d(W_{l:1}) along V, for l = 0..L (d of the identity is zero: None)
         dprefixes = [None, V[0]]
@@ -316,9 +360,9 @@ class Problem:
             if dprev is not None:
                 term = term + Al @ dprev.T
             out.append(term + lam * Vl)
-        return out
+        return finite(out, "∇²F(W)[V]", "W or V", W + V)
 
-    def hessian(self, W, max_params=5000):
+    def hessian(self, W, max_params=MAX_HESSIAN_PARAMS):
         """The dense Hessian ``∇²F(W)``, an n×n matrix with n = Σ d_l d_{l-1}.
 
         Coordinates are the layers' entries in order, each layer row-major (see :meth:`flatten`).
@@ -376,4 +420,6 @@ def imbalance(problem, W):
         raise TypeError(f"problem must be a dlnbook.Problem, got {type(problem).__name__}")
     W = problem.check_weights(W)
     lam = problem.lambdas
-    return [lam[l + 1] * W[l + 1].T @ W[l + 1] - lam[l] * W[l] @ W[l].T for l in range(problem.L - 1)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return finite([lam[l + 1] * W[l + 1].T @ W[l + 1] - lam[l] * W[l] @ W[l].T for l in range(problem.L - 1)],
+                      "the imbalance", "W", W)

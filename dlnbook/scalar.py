@@ -15,6 +15,7 @@ for the singular value ``y`` of Ȳ it is aligned with,
   ``F(a, b) = ½(ab − y)² + λ/2 (a² + b²)`` of Chapter 1, with the kinds of :func:`dlnbook.critical.classify`.
 """
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -34,19 +35,83 @@ BRANCHES = ("+", "-", "*")
 SCALAR_TIE_RTOL = 1e-9
 
 
-def _product(L, lam):
-    """Λ = Π λ_l from a positive scalar (every layer) or L positive numbers."""
-    return float(np.prod(_checks.regularization(lam, L)))
+class _Product(NamedTuple):
+    """Λ = Π λ_l as ``mantissa · 2^exponent``: Λ itself under- or overflows for deep networks
+    (λ = 1e−4, L = 100 gives 1e−400), its roots Λ^{1/q} (such as μ = Λ^{1/L}, the geometric mean of
+    the λ_l) do not."""
+    mantissa: float
+    exponent: int
+
+    @property
+    def plain(self):
+        """Λ as a float when it is far from under- and overflow (the direct formulas are then exact to the
+        last bit as they always were), else None."""
+        return math.ldexp(self.mantissa, self.exponent) if -800 < self.exponent < 800 else None
+
+    @classmethod
+    def of(cls, L, lam):
+        """Λ from a positive scalar (every layer) or L positive numbers."""
+        if not isinstance(lam, (str, bytes, set, frozenset, dict)) and np.ndim(lam) == 0 and L > 10_000:
+            return cls._power(_checks.positive_real("lam", lam), L)      # λ^L by squaring: no list of L values
+        lambdas = _checks.regularization(lam, L)
+        with np.errstate(over="ignore", under="ignore"):
+            plain = float(np.prod(lambdas))
+        if 0 < plain < np.inf and -800 < math.frexp(plain)[1] < 800:
+            return cls(*math.frexp(plain))                               # the product as it always was
+        product = cls(0.5, 1)
+        for value in lambdas:
+            product = product.times(*math.frexp(value))
+        return product
+
+    def times(self, mantissa, exponent):
+        """Λ · mantissa · 2^exponent, renormalized."""
+        m, shift = math.frexp(self.mantissa * mantissa)
+        return _Product(m, self.exponent + exponent + shift)
+
+    @classmethod
+    def _power(cls, value, n):
+        result, base = cls(0.5, 1), cls(*math.frexp(value))
+        while n:
+            if n & 1:
+                result = result.times(*base)
+            base = base.times(*base)
+            n >>= 1
+        return result
+
+    @property
+    def log(self):
+        """log Λ."""
+        return math.log(self.mantissa) + self.exponent * math.log(2)
+
+    def root(self, q, factor=1.0, what="the result"):
+        """``factor · Λ^{1/q}`` to a few ulps: the exponent is divided exactly, ``2^{e/q} = 2^k 2^{r/q}``."""
+        if self.plain is not None:
+            return factor * self.plain ** (1.0 / q)
+        k, r = divmod(self.exponent, q)
+        try:
+            base = (math.ldexp(self.mantissa, r) ** (1.0 / q) if r < 1000     # one rounding
+                    else self.mantissa ** (1.0 / q) * 2.0 ** (r / q))
+            return math.ldexp(factor * base, k)
+        except OverflowError:
+            raise ValueError(f"{what} is about 10^{(self.log / q) / math.log(10):.0f}, beyond the largest "
+                             f"float; use smaller lam") from None
 
 
 def _tau(L, Lam):
+    """τ_L(Λ), with 0⁰ = 1 (so τ_2 = √Λ)."""
     e = 1.0 / (2 * L - 2)
-    return (2 * L - 2) * Lam ** e / (L ** (L * e) * float(L - 2) ** ((L - 2) * e))   # 0.0 ** 0.0 == 1
+    if Lam.plain is not None:
+        return (2 * L - 2) * Lam.plain ** e / (L ** (L * e) * float(L - 2) ** ((L - 2) * e))   # 0.0 ** 0.0 == 1
+    factor = (2 * L - 2) / (L ** (L * e) * float(L - 2) ** ((L - 2) * e))
+    return Lam.root(2 * L - 2, factor, "τ_L")
 
 
 def _tau_glob(L, Lam):
+    """τ^glob(Λ)."""
     e = 1.0 / (2 * L - 2)
-    return (L - 1) * float(L - 2) ** (-(L - 2) * e) * Lam ** e if L > 2 else Lam ** 0.5
+    if Lam.plain is not None:
+        return (L - 1) * float(L - 2) ** (-(L - 2) * e) * Lam.plain ** e if L > 2 else Lam.plain ** 0.5
+    return Lam.root(2 * L - 2, (L - 1) * float(L - 2) ** (-(L - 2) * e), "τ^glob")
 
 
 def threshold(L, lam):
@@ -84,7 +149,7 @@ def threshold(L, lam):
     (1.0, 1.754765)
     """
     L = _checks.depth(L)
-    return float(_tau(L, _product(L, lam)))
+    return _tau(L, _Product.of(L, lam))
 
 
 def global_threshold(L, lam):
@@ -122,31 +187,7 @@ def global_threshold(L, lam):
     (2.0, 0.25)
     """
     L = _checks.depth(L)
-    return float(_tau_glob(L, _product(L, lam)))
-
-
-def _bisect(f, a, b):
-    """A root of f in [a, b] (f(a), f(b) of opposite signs), to the last bit."""
-    fa = f(a)
-    while True:
-        m = 0.5 * (a + b)
-        if m <= a or m >= b:
-            return m
-        fm = f(m)
-        if fm == 0:
-            return m
-        if (fm > 0) == (fa > 0):
-            a, fa = m, fm
-        else:
-            b = m
-
-
-def _small_bracket(f, s_c):
-    """A point in (0, s_c) where f > 0 (f → +∞ as s → 0+)."""
-    s = s_c / 2
-    while f(s) <= 0:
-        s /= 2
-    return s
+    return _tau_glob(L, _Product.of(L, lam))
 
 
 class Root(NamedTuple):
@@ -183,29 +224,108 @@ def positive_roots(y, L, lam):
     """
     y = _checks.real("y", y, minimum=0)
     L = _checks.depth(L)
-    Lam = _product(L, lam)
-    mu = Lam ** (1.0 / L)
+    return _roots(y, L, _Product.of(L, lam))
+
+
+def _roots(y, L, Lam):
+    """:func:`positive_roots` from Λ, in the equal-λ variable ``s = σ/√μ``, ``μ = Λ^{1/L}``.
+
+    ``s > 0`` solves (2) exactly when ``h(s) = s^L + μ s^{2−L} = y``; ``h`` is compared with ``y``
+    through logarithms, so that ``s^L`` and ``s^{2−L}`` never under- or overflow at any depth.
+    """
+    mu = Lam.plain ** (1.0 / L) if Lam.plain is not None else Lam.root(L)   # the geometric mean of the λ_l
+    log_mu = math.log(mu)
     tau = _tau(L, Lam)
-    scale = np.sqrt(mu)                       # σ = s √μ, s the root in the equal-λ variables
+    if y <= 0:
+        return []
+    log_y = math.log(y)
+    scale = math.sqrt(mu)                     # σ = s √μ
     if L == 2:
         if y <= tau * (1 + THRESHOLD_RTOL):
             return []
-        return [Root(float(np.sqrt(mu * (y - mu))), "+")]
+        return [Root(float(math.sqrt(mu) * math.sqrt(y - mu)), "+")]
+    log_s_c = (log_mu + math.log(L - 2) - math.log(L)) / (2 * L - 2)     # h'(s_c) = 0: the minimum of h
     if abs(y - tau) <= THRESHOLD_RTOL * tau:
-        return [Root(float(scale * (mu * (L - 2) / L) ** (1.0 / (2 * L - 2))), "*")]
+        return [Root(float(scale * math.exp(log_s_c)), "*")]
     if y < tau:
         return []
 
-    # s > 0 solves g(s) = s^{2L-2} − y s^{L-2} + μ = 0  ⇔  h(s) = s^L + μ s^{2-L} = y; h has its
-    # minimum at s_c (h'(s_c) = 0) and h(y^{1/L}) > y, h(0+) = ∞.
-    def h_minus_y(s):
-        return s ** L + mu * s ** (2 - L) - y
+    def above(t):
+        """Whether h(e^t) > y."""
+        return np.logaddexp(L * t, log_mu + (2 - L) * t) > log_y
 
-    s_c = (mu * (L - 2) / L) ** (1.0 / (2 * L - 2))
-    top = y ** (1.0 / L)
-    lower = _bisect(h_minus_y, _small_bracket(h_minus_y, s_c), s_c)
-    upper = _bisect(h_minus_y, s_c, top)
+    if Lam.plain is not None:
+        s_c = (mu * (L - 2) / L) ** (1.0 / (2 * L - 2))
+        top = y ** (1.0 / L)
+        def h_minus_y(s):
+            try:
+                return s ** L + mu * s ** (2 - L) - y
+            except (OverflowError, ZeroDivisionError):
+                return math.inf                      # beyond the floats: the log-space search below
+        small = _small_bracket(h_minus_y, s_c)
+        ends = [h_minus_y(v) if v > 0 else math.inf for v in (small, s_c, top)]
+        if all(math.isfinite(v) for v in ends) and ends[0] > 0 and ends[2] > 0:
+            lower = _bisect(h_minus_y, small, s_c)
+            upper = _bisect(h_minus_y, s_c, top)
+            return [Root(float(scale * upper), "+"), Root(float(scale * lower), "-")]
+
+    # h(e^t) > y, with room to spare, at t = log y / L + 1 (s^L alone is e^L y) and at
+    # t = (log μ − log y)/(L − 2) − 1 (μ s^{2−L} alone is e^{L−2} y)
+    upper = _log_bisect(above, log_s_c, log_y / L + 1)
+    lower = _log_bisect(above, (log_mu - log_y) / (L - 2) - 1, log_s_c)
     return [Root(float(scale * upper), "+"), Root(float(scale * lower), "-")]
+
+
+def _bisect(f, a, b):
+    """A root of f in [a, b] (f(a), f(b) of opposite signs), to the last bit."""
+    fa = f(a)
+    while True:
+        m = 0.5 * (a + b)
+        if m <= a or m >= b:
+            return m
+        fm = f(m)
+        if fm == 0:
+            return m
+        if (fm > 0) == (fa > 0):
+            a, fa = m, fm
+        else:
+            b = m
+
+
+def _small_bracket(f, s_c):
+    """A point in (0, s_c) where f > 0 (f → +∞ as s → 0+), or 0.0 if there is none in floats."""
+    s = s_c / 2
+    while s > 0 and not f(s) > 0:
+        s /= 2
+    return s
+
+
+def _log_bisect(above, a, b):
+    """The root s of h(s) = y with log s in [a, b] (``above`` differs at the ends), to the last bit of s.
+
+    Bisects in t = log s until the bracket stops shrinking, then in s itself (a bracket of relative width
+    about 1e−13 by then), so that the root has full relative precision whatever its size.
+    """
+    above_a = above(a)
+    while True:
+        m = 0.5 * (a + b)
+        if m <= a or m >= b:
+            break
+        if above(m) == above_a:
+            a = m
+        else:
+            b = m
+    s_a, s_b = sorted((math.exp(a), math.exp(b)))
+    s_a, s_b = s_a * (1 - 1e-12), s_b * (1 + 1e-12)      # exp rounds: keep the root inside
+    low_above = above(math.log(s_a)) if s_a > 0 else True
+    while True:
+        m = 0.5 * (s_a + s_b)
+        if m <= s_a or m >= s_b:
+            return m
+        if above(math.log(m)) == low_above:
+            s_a = m
+        else:
+            s_b = m
 
 
 def stationarity_roots(y, L, lam):

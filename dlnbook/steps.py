@@ -22,7 +22,8 @@ import numpy as np
 from . import _checks
 from .problem import evaluate, gradient, squared_norm
 
-#: A constant-step run is declared diverged when ``F(W_k) > DIVERGENCE_FACTOR · F(W_0)`` (or is not finite).
+#: A constant-step run is declared diverged when ``F(W_k)`` exceeds :func:`divergence_limit` (about
+#: ``DIVERGENCE_FACTOR · |F(W_0)|``) or is not finite.
 DIVERGENCE_FACTOR = 100.0
 
 #: Power-iteration steps for the curvature estimate ``ℓ₀`` at the start (``step=None``).
@@ -33,6 +34,13 @@ ROUNDING = 64 * np.finfo(np.float64).eps
 
 #: A step is halved at most this many times in one iteration before the run is declared diverged.
 MAX_HALVINGS = 60
+
+
+def divergence_limit(F0, half_yy):
+    """``DIVERGENCE_FACTOR · |F(W0)| + ROUNDING · (|F(W0)| + ½‖Y‖²)``: the loss above which a constant-step
+    run has diverged. The rounding term keeps a run that starts at an exact fit (where rounding can make
+    ``F(W0)`` a tiny negative number) from being called diverged at once."""
+    return DIVERGENCE_FACTOR * abs(F0) + ROUNDING * (abs(F0) + half_yy)
 
 
 def per_run(values):

@@ -35,7 +35,8 @@ def resolve_device(device="cpu"):
     RuntimeError
         If a CUDA device is asked for and torch sees none.
     ValueError
-        If ``device`` is not a device torch knows.
+        If ``device`` is not a CPU or CUDA device torch knows (``'meta'`` or ``'mps'``, for example:
+        the descent computes in float64).
     """
     torch = _torch()
     if device == "auto":
@@ -45,9 +46,15 @@ def resolve_device(device="cpu"):
     except (RuntimeError, TypeError) as error:
         raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:<n>', 'auto' or a torch.device, got {device!r} "
                          f"({error})") from None
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be a CPU or CUDA device ('cpu', 'cuda', 'cuda:<n>', 'auto'), got "
+                         f"{str(device)!r}: the descent needs float64, which {device.type!r} devices do not "
+                         f"compute with")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(f"device={str(device)!r} was asked for, but torch sees no CUDA device here; "
                            f"use device='cpu' (or 'auto', which falls back to the CPU)")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device={str(device)!r}: torch sees only {torch.cuda.device_count()} CUDA device(s)")
     return device
 
 

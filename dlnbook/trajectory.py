@@ -23,14 +23,14 @@ from .steps import DIVERGENCE_FACTOR
 STATUSES = ("converged", "max_iter", "diverged")
 
 
-def stop_message(status, iterations, tol, step, suggested, at=None):
-    """One sentence saying why a run stopped."""
+def stop_message(status, iterations, tol, step, suggested, at=None, reason=None):
+    """One sentence saying why a run stopped (``reason``: what happened, for a diverged run)."""
     if status == "converged":
         return f"converged: ‖∇F‖ ≤ {tol:g} after {iterations} steps"
     if status == "max_iter":
         return f"stopped after max_iter = {iterations} steps without reaching ‖∇F‖ ≤ {tol:g}"
-    return (f"diverged at iteration {at} with step {step:g}: the loss exceeded {DIVERGENCE_FACTOR:g} × F(W0) "
-            f"or was not finite; try step={suggested:.3g}")
+    reason = reason or f"the loss exceeded {DIVERGENCE_FACTOR:g} × |F(W0)| or was not finite"
+    return f"diverged at iteration {at} with step {step:g}: {reason}; try step={suggested:.3g}"
 
 
 def _readonly_int(values):
