@@ -268,7 +268,7 @@ def plot_bifurcation(L, lam, y_max=3.0, ax=None, n=600):
         ax.plot([tau], [sigma_star], marker="o", color="black", markersize=5, label="saddle–node (double root)")
     ax.set_xlim(0, y_max)
     ax.set_xlabel("singular value $y$ of $\\bar Y$")
-    ax.set_ylabel(r"root $\sigma$ of equation (2)")
+    ax.set_ylabel(r"root $\sigma$ of the stationarity equation")
     ax.set_title(f"L = {L}, Λ = {Lam:.3g}")
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
