@@ -58,8 +58,9 @@ notebooks: venv
 lab: venv
 	$(BIN)/jupyter lab --allow-root $(LAB_ARGS)
 
-# Unit/property tests and every notebook (nbval), the warning-free build, then the built site in
-# headless Chromium. As root (CI), a missing browser is installed and the browser tests must run.
+# Unit/property tests and every notebook (nbval), the warning-free build, then the built site and the
+# live chapters in JupyterLab, both in headless Chromium. As root (CI), a missing browser is installed
+# and the browser tests must run.
 # The PDF edition is built first and checked with the rest; the site then links it.
 test: venv browser tex wheelhouse
 	@if $(TEX_READY); then $(MAKE) --no-print-directory pdf; fi

@@ -145,7 +145,7 @@ def set_memory_limit(nbytes):
     """Set the most memory (in bytes) one array the library is asked to build may take; returns the old limit.
 
     Problems, data and weights larger than this are refused before anything is allocated, with the
-    estimate in the message. ``None`` restores the default (:data:`DEFAULT_MEMORY_LIMIT`).
+    estimate in the message. ``None`` restores the default (``DEFAULT_MEMORY_LIMIT``, 2 GiB).
     """
     global _memory_limit
     old = _memory_limit

@@ -149,7 +149,7 @@ def iter_critical_points(problem, seed=None):
     """The records of :func:`critical_points`, in the same order, one at a time, with no limit on their number.
 
     Nothing is listed ahead (a problem with r singular values above τ_L can have ``3^r``
-    configurations): take the first few with :func:`itertools.islice`, and
+    configurations): take the first few with ``itertools.islice``, and
     :func:`count_critical_points` says how many there are.
 
     Parameters

@@ -30,8 +30,9 @@ ALIGN_RTOL = 1e-15
 #: configuration of Mirsky's bound (two starts), from W's own frames, and from this many random frames.
 RANDOM_STARTS = 4
 
-#: Problems with at most this many configurations are also bracketed by listing them: the representatives
-#: aligned in increasing order of their Mirsky bounds (at most 64), the closer of the two points reported.
+#: The largest number of configurations for which the bracket is also computed by listing them (the
+#: representatives aligned in increasing order of their Mirsky bounds, at most 64); the closer of the
+#: two points is reported.
 LISTING_LIMIT = 100
 
 #: The starts of :func:`distance_to_critical_set` are aligned to this tolerance (in the place of

@@ -105,7 +105,7 @@ def norm(W):
     return scale * float(np.sqrt(sum(np.sum(np.square(Wl / scale)) for Wl in W)))
 
 
-#: The default limit of :meth:`Problem.hessian` (and of everything that builds the dense Hessian:
+#: The default limit of ``Problem.hessian`` (and of everything that builds the dense Hessian:
 #: ``classify``, ``normal_hessian``, ``estimate_error_bound``, ``predicted_rate``): its eigenvalues then
 #: take about a second; at 5000 parameters they took 11 s.
 MAX_HESSIAN_PARAMS = 2000
