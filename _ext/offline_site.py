@@ -9,7 +9,9 @@ While it is unset they are removed, so the site never shows buttons that lead no
 would otherwise point them at its own repository).
 
 Docutils marks the bibliography as ``role="list"`` without list items, which screen readers
-announce as an empty list; the citations read better as plain entries.
+announce as an empty list; the citations read better as plain entries. The folded code cells
+(``hide-input``) label their toggle "Toggle hidden content" while it shows "Show code cell source":
+a screen reader should announce what a sighted reader sees, so the visible text is the name.
 """
 
 
@@ -29,6 +31,11 @@ def _plain_citation_lists(app, pagename, templatename, context, doctree):
                                                   '<div class="citation-list">')
 
 
+def _toggles_named_by_their_text(app, pagename, templatename, context, doctree):
+    if "body" in context:
+        context["body"] = context["body"].replace('<summary aria-label="Toggle hidden content">', "<summary>")
+
+
 def _launch_buttons_need_a_repository(app, config):
     options = config.html_theme_options
     if not options.get("repository_url"):
@@ -40,4 +47,5 @@ def setup(app):
     app.connect("config-inited", _launch_buttons_need_a_repository)
     app.connect("html-page-context", _drop_thebe_scripts, priority=900)
     app.connect("html-page-context", _plain_citation_lists, priority=900)
+    app.connect("html-page-context", _toggles_named_by_their_text, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
