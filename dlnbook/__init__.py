@@ -21,7 +21,8 @@ modules follow the book, and the data flow one way (data → problem → critica
 
 from . import critical, data, errorbound
 from .critical import (Classification, CriticalPoint, classify, count_critical_points, critical_points,
-                       iter_critical_points, orbit_dimension, orbit_tangent_basis, require_critical)
+                       hidden_rotation_dimension, iter_critical_points, orbit_dimension, orbit_tangent_basis,
+                       require_critical)
 from .critical_set import KINDS, CriticalSet, Spectrum, require_whitened
 from .descent import gradient_descent, gradient_descent_batch
 from .distance import DistanceBracket, distance_to_critical_set
@@ -38,7 +39,7 @@ __all__ = ["Problem", "imbalance", "norm", "data", "explore", "Explorable", "set
            "threshold", "global_threshold", "stationarity_roots", "scalar_critical_points", "ScalarCriticalPoints",
            "CriticalSet", "Spectrum", "require_whitened",
            "critical", "critical_points", "iter_critical_points", "count_critical_points", "classify", "require_critical", "KINDS", "CriticalPoint", "Classification",
-           "orbit_dimension", "orbit_tangent_basis",
+           "orbit_dimension", "orbit_tangent_basis", "hidden_rotation_dimension",
            "errorbound", "error_bound_holds", "distance_to_critical_set", "error_bound_ratio", "estimate_error_bound",
            "normal_hessian", "ErrorBoundCheck", "DistanceBracket", "RatioBracket", "ErrorBoundEstimate",
            "NormalHessian", "gradient_descent", "gradient_descent_batch", "predicted_rate", "Trajectory",

@@ -340,33 +340,74 @@ def orbit_tangent_basis(problem, W):
     W = problem.check_weights(W)
     dims, L = problem.dims, problem.L
 
-    def tangent(left, A_left, right, A_right):
-        """The tangent vector of a generator acting on the left of layer ``left`` and the right of ``right``."""
-        T = [np.zeros_like(Wl) for Wl in W]
-        if left is not None:
-            T[left - 1] += A_left @ W[left - 1]
-        if right is not None:
-            T[right - 1] -= W[right - 1] @ A_right
-        return np.concatenate([t.ravel() for t in T])
-
-    # hidden rotations of unit layer l (between W_l and W_{l+1})
-    vectors = [tangent(l, A, l + 1, A) for l in range(1, L) for A in skew_basis(dims[l])]
+    vectors = _hidden_rotation_tangents(W, dims)
     U, V = spectrum.U, spectrum.Vt.T
     for start, stop in spectrum.groups:         # rotations within a group of tied values, both sides
         for E in skew_basis(stop - start):
-            vectors.append(tangent(L, U[:, start:stop] @ E @ U[:, start:stop].T,
+            vectors.append(_tangent(W, L, U[:, start:stop] @ E @ U[:, start:stop].T,
                                    1, V[:, start:stop] @ E @ V[:, start:stop].T))
     for E in skew_basis(dims[-1] - spectrum.rank):     # the null spaces of Ȳ, each side on its own
         null = U[:, spectrum.rank:]
-        vectors.append(tangent(L, null @ E @ null.T, None, None))
+        vectors.append(_tangent(W, L, null @ E @ null.T, None, None))
     for E in skew_basis(dims[0] - spectrum.rank):
         null = V[:, spectrum.rank:]
-        vectors.append(tangent(None, None, 1, null @ E @ null.T))
+        vectors.append(_tangent(W, None, None, 1, null @ E @ null.T))
+    return _span(vectors, W, problem.n_params)
+
+
+def _tangent(W, left, A_left, right, A_right):
+    """The tangent vector at W of a generator acting on the left of layer ``left`` and the right of ``right``."""
+    T = [np.zeros_like(Wl) for Wl in W]
+    if left is not None:
+        T[left - 1] += A_left @ W[left - 1]
+    if right is not None:
+        T[right - 1] -= W[right - 1] @ A_right
+    return np.concatenate([t.ravel() for t in T])
+
+
+def _hidden_rotation_tangents(W, dims):
+    """The tangent vectors of the hidden rotations: R_l acting on unit layer l, between W_l and W_{l+1}."""
+    return [_tangent(W, l, A, l + 1, A) for l in range(1, len(W)) for A in skew_basis(dims[l])]
+
+
+def _span(vectors, W, n_params):
+    """An orthonormal basis of the span of ``vectors``; directions below ``1e−9 ‖W‖`` count as zero."""
     if not vectors:
-        return np.zeros((problem.n_params, 0))
+        return np.zeros((n_params, 0))
     Q, s, _ = np.linalg.svd(np.array(vectors).T, full_matrices=False)
-    size = norm(W)
-    return Q[:, s > 1e-9 * max(size, np.finfo(float).tiny)]
+    return Q[:, s > 1e-9 * max(norm(W), np.finfo(float).tiny)]
+
+
+def hidden_rotation_dimension(problem, W):
+    """The dimension at ``W`` of the orbit of the hidden rotations alone, ``W_l → R_l W_l R_{l−1}ᵀ``.
+
+    The part of the symmetry of :func:`orbit_tangent_basis` that every problem has, whitened or not
+    (``R_0`` and ``R_L`` are the identity): at a critical point of any data, these directions are in
+    the Hessian's kernel (Chapters 3 and 4).
+
+    Parameters
+    ----------
+    problem : dlnbook.Problem
+        Any problem.
+    W : sequence of ndarray
+        Weights ``[W_1, ..., W_L]``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dlnbook import Problem, hidden_rotation_dimension
+    >>> problem = Problem(np.eye(2), np.eye(2), widths=[3], lam=0.1)
+    >>> hidden_rotation_dimension(problem, problem.random_weights(seed=0))   # all of O(3)
+    3
+    >>> hidden_rotation_dimension(problem, problem.zeros())
+    0
+    """
+    W = problem.check_weights(W)
+    return _span(_hidden_rotation_tangents(W, problem.dims), W, problem.n_params).shape[1]
 
 
 def orbit_dimension(problem, W):

@@ -23,8 +23,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from helpers import SETTINGS, bisect, list_norm, numerical_threshold  # noqa: E402
 
 from dlnbook import Problem  # noqa: E402
-from dlnbook import (KINDS, classify, critical_points, global_threshold, orbit_dimension,  # noqa: E402
-                     require_whitened, scalar_critical_points, stationarity_roots, threshold)
+from dlnbook import (KINDS, classify, critical_points, global_threshold, hidden_rotation_dimension,  # noqa: E402
+                     orbit_dimension, require_whitened, scalar_critical_points, stationarity_roots, threshold)
 from dlnbook.data import planted  # noqa: E402
 
 pytestmark = pytest.mark.unit
@@ -500,3 +500,21 @@ def test_scalar_example_kinds_are_those_of_classify(lam, y):
         assert (result.kind, result.degenerate) == (kind, flat)
     # every critical point is listed: as many as the closed form has orbit elements for a 1×1 target
     assert len(points) == (3 if abs(y) > lam else 1)
+
+
+def test_hidden_rotations_are_the_whole_orbit_when_the_stabilizer_is_trivial():
+    # distinct nonzero singular values and a square, full-rank Ȳ: Stab(Ȳ) adds no direction
+    X, Y = planted(3, 3, 20, [2.0, 1.5, 1.0], seed=4)
+    problem = Problem(X, Y, widths=[4, 3], lam=0.1)
+    for W in [problem.random_weights(seed=s) for s in range(3)] + [p.W for p in critical_points(problem, seed=1)]:
+        assert hidden_rotation_dimension(problem, W) == orbit_dimension(problem, W)
+    W = problem.random_weights(seed=0)
+    assert hidden_rotation_dimension(problem, W) == 4 * 3 // 2 + 3 * 2 // 2     # all of O(4) × O(3)
+
+
+def test_hidden_rotations_need_no_whitened_data():
+    rng = np.random.default_rng(0)
+    problem = Problem(rng.normal(size=(3, 10)), rng.normal(size=(2, 10)), widths=[4], lam=0.1)
+    assert hidden_rotation_dimension(problem, problem.random_weights(seed=0)) == 6
+    with pytest.raises(ValueError):
+        hidden_rotation_dimension(problem, [np.zeros((4, 3))])
