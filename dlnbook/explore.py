@@ -41,6 +41,8 @@ STYLE = {"font.size": 12.0, "axes.titlesize": 12.0, "axes.labelsize": 12.0, "xti
          "figure.titlesize": 12.5, "lines.linewidth": 1.8}
 
 HINT = "Run this cell in Jupyter to make the controls live."
+#: The most pixels a frame may have (a 7 × 4.2 inch figure at the default 192 dpi has 1.1 million).
+MAX_FRAME_PIXELS = 4e7
 
 
 def _format(value):
@@ -85,6 +87,10 @@ def _check_options(draw, controls, alt, default, labels, figsize, dpi, max_frame
         raise ValueError(f"figsize must be (width, height) in inches, two positive numbers, got {figsize!r}")
     _check_positive("dpi", dpi, Integral)
     _check_positive("max_frames", max_frames, Integral)
+    pixels = figsize[0] * figsize[1] * dpi ** 2
+    if pixels > MAX_FRAME_PIXELS:
+        raise ValueError(f"figsize {tuple(figsize)} at dpi={dpi} gives frames of {pixels:.3g} pixels, more than "
+                         f"{MAX_FRAME_PIXELS:.0e}; use a smaller figure or dpi")
     for name, option in (("default", default), ("labels", labels)):
         if option is not None and not isinstance(option, dict):
             raise TypeError(f"{name} must be a dict keyed by control name, got {type(option).__name__}")
@@ -95,11 +101,15 @@ def _check_options(draw, controls, alt, default, labels, figsize, dpi, max_frame
 def _check_controls(controls, default, labels, max_frames):
     grids = {}
     for name, values in controls.items():
-        if not isinstance(name, str) or not name.isidentifier():
+        if not isinstance(name, str):
+            raise TypeError(f"controls keys must be parameter names (str), got {name!r}")
+        if not name.isidentifier():
             raise ValueError(f"controls keys must be parameter names, got {name!r}")
         if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) == 0:
             raise ValueError(f"controls[{name!r}] must be a non-empty sequence of values, got {values!r}")
         grids[name] = list(values.tolist() if isinstance(values, np.ndarray) else values)
+        if any(_is_number(v) and not math.isfinite(v) for v in grids[name]):
+            raise ValueError(f"controls[{name!r}] must hold finite numbers, got {grids[name]!r}")
         if len({_format(v) for v in grids[name]}) != len(grids[name]):
             raise ValueError(f"controls[{name!r}] repeats a value: {grids[name]!r}")
     n_frames = math.prod(len(v) for v in grids.values())

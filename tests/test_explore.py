@@ -132,6 +132,9 @@ def test_a_control_the_drawing_cannot_take_fails_when_explore_is_called():
     ({"controls": {"a": [1, 2]}, "dpi": 100.5}, TypeError, "dpi"),
     ({"controls": {"a": [1, 2]}, "dpi": 0}, ValueError, "dpi"),
     ({"controls": {"a": [1, 2]}, "max_frames": True}, TypeError, "max_frames"),
+    ({"controls": {"a": [1, 2]}, "dpi": 10 ** 6}, ValueError, "pixels"),
+    ({"controls": {"a": [1, float("nan")]}}, ValueError, "finite"),
+    ({"controls": {1: [1, 2]}}, TypeError, "controls keys"),
 ])
 def test_bad_input(kwargs, error, match):
     kwargs = {"alt": "a figure", **kwargs}
