@@ -5,6 +5,7 @@ These tests need `_build/html` (``make test`` builds it first) and Debian's ``ch
 ``DLNBOOK_REQUIRE_BROWSER=1`` (set by ``make test`` where it could install one): then they fail.
 """
 
+import contextlib
 import functools
 import http.server
 import json
@@ -53,25 +54,45 @@ def screenshots():
     return SCREENSHOTS
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class _RecordingHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site quietly and records every answer: the browser's own requests (the page's
+    icon, /favicon.ico) never reach the page's network events, so a 404 for them shows only here."""
+
     def log_message(self, *args):
         pass
 
+    def log_request(self, code="-", size="-"):
+        self.server.responses.append((self.path, int(code)))
+
 
 @pytest.fixture(scope="session")
-def server():
+def site_server():
     if not (SITE / "index.html").is_file():
         pytest.fail("the book is not built: run `make book` (or `make test`, which builds it) first")
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    handler = functools.partial(_RecordingHandler, directory=str(SITE))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.responses = []
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield httpd
     httpd.shutdown()
 
 
 @pytest.fixture(scope="session")
-def browser():
+def server(site_server):
+    """The address of the served site."""
+    return f"http://127.0.0.1:{site_server.server_address[1]}"
+
+
+@pytest.fixture(scope="session")
+def responses(site_server):
+    """Every (path, HTTP status) the site's server answered, in order."""
+    return site_server.responses
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Playwright's Chromium driver and Debian's browser, or a skip (a failure where required)."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     reason = None
     if executable is None:
@@ -85,12 +106,32 @@ def browser():
         if os.environ.get("DLNBOOK_REQUIRE_BROWSER") == "1":
             pytest.fail(f"browser tests cannot run: {reason}")
         pytest.skip(f"browser tests skipped: {reason}")
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
+    with sync_playwright() as playwright:
+        yield functools.partial(_launch, playwright, executable)
+
+
+@contextlib.contextmanager
+def _launch(playwright, executable):
+    with tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900})
         yield context
         context.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    """One browser, with a fresh profile, for the whole session."""
+    with chromium() as context:
+        yield context
+
+
+@pytest.fixture
+def fresh_browser(chromium):
+    """A browser with an empty profile and cache: a reader's first visit."""
+    with chromium() as context:
+        yield context
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,13 @@
 """The rendered book, in a real headless browser with no network.
 
-For every page: no failed request (anything not served by the book itself is blocked and counted),
-no JavaScript console error, math typeset by the site's own MathJax, every image loaded, every
+For every page: no failed request (anything not served by the book itself is blocked and counted,
+and the server answers every request the browser makes, its icon included), no JavaScript console error, math typeset by the site's own MathJax, every image loaded, every
 explorable control changes the displayed figure (drawn for high-density screens, at a constant size,
-with text no smaller than the page's captions), pages under 5 MB, and accessibility checked with axe-core.
+with text no smaller than the page's captions), pages under 5 MB, and no serious or critical axe-core
+violation on the whole page, the theme's header and sidebars included. The theme's buttons keep working.
 """
+
+import re
 
 import time
 from pathlib import Path
@@ -30,9 +33,9 @@ WEIGHT_JS = """() => {
   return nav.encodedBodySize + resources.reduce((s, r) => s + r.encodedBodySize, 0);
 }"""
 
-# axe-core over the whole page (reported) or only the book's content (which must be clean)
-AXE_JS = """async (context) => {
-  const result = await axe.run(context || document, {resultTypes: ['violations']});
+# axe-core over the whole page
+AXE_JS = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                       targets: v.nodes.map(n => n.target.join(' '))}));
 }"""
@@ -43,19 +46,29 @@ def test_the_book_was_built_with_its_pages(pages):
     assert any(p.startswith("chapters/") for p in pages), f"no chapter pages among {pages}"
 
 
-def open_offline(browser, server, path):
-    """Open a page with every request outside the book's own server blocked and recorded."""
+def open_offline(browser, server, path, block=True):
+    """Open a page with every request outside the book's own server blocked and recorded.
+
+    With ``block=False`` off-site requests are recorded but not blocked: Playwright's blocking
+    keeps Chromium from asking for the page's icon, which a first visit must show.
+    """
     page = browser.new_page()
     failed, errors = [], []
 
+    def off_site(url):
+        return not (url.startswith(server) or url.startswith("data:"))
+
     def route(request_route):
-        if request_route.request.url.startswith(server) or request_route.request.url.startswith("data:"):
-            request_route.continue_()
-        else:
+        if off_site(request_route.request.url):
             failed.append(f"blocked off-site request: {request_route.request.url}")
             request_route.abort()
+        else:
+            request_route.continue_()
 
-    page.route("**/*", route)
+    if block:
+        page.route("**/*", route)
+    else:
+        page.on("request", lambda r: off_site(r.url) and failed.append(f"off-site request: {r.url}"))
     page.on("requestfailed", lambda r: failed.append(f"failed: {r.url} ({r.failure})"))
     page.on("response", lambda r: r.status >= 400 and failed.append(f"HTTP {r.status}: {r.url}"))
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
@@ -109,8 +122,8 @@ def check_explorables(page):
     return roots.count(), moved
 
 
-def test_page_works_offline(browser, server, report, screenshots, path):
-    start = time.perf_counter()
+def test_page_works_offline(browser, server, responses, report, screenshots, path):
+    start, first_response = time.perf_counter(), len(responses)
     page, failed, errors = open_offline(browser, server, path)
     try:
         has_mathjax = wait_for_mathjax(page)
@@ -132,9 +145,6 @@ def test_page_works_offline(browser, server, report, screenshots, path):
 
         page.add_script_tag(path=str(AXE))
         violations = page.evaluate(AXE_JS)
-        # the book's content: the main column without the theme's toolbar (reported above, not ours)
-        content_violations = page.evaluate(AXE_JS, {"include": [["#main-content"]],
-                                                    "exclude": [[".bd-header-article"]]})
         if path == "intro.html" or path.startswith("chapters/"):
             page.screenshot(path=str(screenshots / (path.replace("/", "_")[:-5] + ".png")), full_page=True)
         report[path] = {
@@ -145,9 +155,69 @@ def test_page_works_offline(browser, server, report, screenshots, path):
         }
         assert weight < 5e6, f"the page weighs {weight / 1e6:.2f} MB, more than 5 MB"
         assert failed == [], "requests that failed or left the site"
+        assert [r for r in responses[first_response:] if r[1] >= 400] == [], "requests the server could not answer"
         assert errors == [], "JavaScript console errors"
-        severe = [v for v in content_violations if v["impact"] in ("serious", "critical")]
-        assert severe == [], "serious or critical accessibility violations in the book's content"
+        severe = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert severe == [], "serious or critical accessibility violations"
+    finally:
+        page.close()
+
+
+def test_a_first_visit_is_clean(fresh_browser, server, responses, path):
+    """A reader's first visit: the browser asks for the page's icon and gets it, and neither the
+    server nor the console reports an error."""
+    import urllib.request
+
+    first_response = len(responses)
+    page, failed, errors = open_offline(fresh_browser, server, path, block=False)
+    try:
+        icon = page.eval_on_selector("link[rel='icon']", "link => link.href")
+        deadline = time.monotonic() + 15
+        while icon[len(server):] not in [p for p, _ in responses[first_response:]] and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        asked = [p for p, status in responses[first_response:] if p.endswith(".ico")]
+        # (index.html only redirects: the browser asks it for /favicon.ico, then the chapter for its icon)
+        assert icon[len(server):] in asked, f"the browser asked for {asked}, the page links {icon}"
+        assert [r for r in responses[first_response:] if r[1] >= 400] == [], "requests the server could not answer"
+        assert failed == [], "requests that failed or left the site"
+        assert errors == [], "JavaScript console errors"
+        for url in (icon, f"{server}/favicon.ico"):  # the root is where other browsers and tools look
+            with urllib.request.urlopen(url) as answer:
+                assert answer.status == 200 and answer.read(4) == b"\x00\x00\x01\x00", f"{url} is not an icon"
+    finally:
+        page.close()
+
+
+def _accessible_name(locator):
+    """The name Chromium's accessibility tree gives an element (its aria snapshot's first line)."""
+    return re.match(r"""- '?\w+ "(.*?)"'?:?$""", locator.aria_snapshot().splitlines()[0]).group(1)
+
+
+def _words(text):
+    return re.findall(r"\w+", text)
+
+
+def test_the_theme_buttons_are_named_by_what_they_show_and_work(browser, server):
+    page, failed, errors = open_offline(browser, server, "intro.html")
+    try:
+        search = page.locator("header .search-button__button:visible")
+        assert _words(search.inner_text()) == _words(_accessible_name(search)) == ["Search", "Ctrl", "K"]
+        search.click()
+        page.locator("#pst-search-dialog[open] input[name=q]").fill("balancedness")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#search-results ul.search li", timeout=30000)
+        assert "search.html?q=balancedness" in page.url
+
+        switch = page.locator(".theme-switch-button:visible")
+        for _ in range(3):  # the theme cycles through three modes
+            mode = page.evaluate("() => document.documentElement.dataset.mode")
+            icon = switch.locator(f"[data-mode='{mode}']")
+            assert icon.is_visible() and switch.locator(":scope > :visible").count() == 1
+            assert _accessible_name(switch) == icon.evaluate("i => i.querySelector('title').textContent")
+            assert _accessible_name(switch).startswith("Color mode: ")
+            switch.click()
+            assert page.evaluate("() => document.documentElement.dataset.mode") != mode
+        assert failed == [] and errors == []
     finally:
         page.close()
 
