@@ -7,9 +7,11 @@ norm of the flattened weight list, ``‖W‖² = Σ_l ‖W_l‖_F²``:
 * ``lower`` comes from Mirsky's inequality: every critical point of a configuration has known layer
   singular values, and ``‖A − B‖_F ≥ ‖s(A) − s(B)‖₂`` for the sorted singular values ``s``; its minimum
   over all configurations (up to ``3^r`` of them) is one assignment problem, solved without listing them;
-* ``upper`` is the distance to an explicit critical point, found by aligning the rotations of the
-  symmetry group (orthogonal Procrustes over the hidden rotations and the stabilizer of Ȳ) and
-  choosing the configuration for them (again an assignment), in turn.
+* ``upper`` is the distance to an explicit critical point: the best-ranked configurations (in
+  increasing order of their Mirsky bounds, enumerated lazily) are aligned by the rotations of the
+  symmetry group (orthogonal Procrustes over the hidden rotations and the stabilizer of Ȳ), and
+  from a few starts the rotations and the configuration for them (again an assignment) are chosen
+  in turn.
 """
 
 from typing import NamedTuple
@@ -30,9 +32,9 @@ ALIGN_RTOL = 1e-15
 #: configuration of Mirsky's bound (two starts), from W's own frames, and from this many random frames.
 RANDOM_STARTS = 2
 
-#: The largest number of configurations for which the bracket is also computed by listing them (the
-#: representatives aligned in increasing order of their Mirsky bounds, at most 64); the closer of the
-#: two points is reported.
+#: Problems with at most this many configurations are bracketed by listing them all (the
+#: representatives aligned in increasing order of their Mirsky bounds, at most ``max_ranked``), without
+#: the alternation of :func:`distance_to_critical_set`.
 LISTING_LIMIT = 100
 
 #: The starts of :func:`distance_to_critical_set` are aligned to this tolerance (in the place of
@@ -42,10 +44,10 @@ SEARCH_RTOL = 1e-5
 #: The configurations aligned in increasing order of their Mirsky bounds (the listing method, see
 #: :func:`distance_to_critical_set`) are first aligned to this tolerance; the :data:`FINISHED` closest
 #: are then aligned on to :data:`ALIGN_RTOL` (alignment only brings a point closer).
-SCREEN_RTOL = 1e-3
+SCREEN_RTOL = 1e-2
 
 #: See :data:`SCREEN_RTOL`.
-FINISHED = 4
+FINISHED = 2
 
 #: This many of the closest points of the listing method are also starts of the alternation.
 ALTERNATED = 1
@@ -389,25 +391,19 @@ def _rotate_many(problem, spectrum, W, C, R, max_sweeps, rtol):
     return R
 
 
-def _screened(problem, closed_form, W, below, max_ranked, max_sweeps):
-    """The listing method without the list: the configurations whose Mirsky bound is below ``below``,
-    at most ``max_ranked`` of them in increasing order of the bound (:func:`_ranked`), aligned from the
-    two starts of :func:`_starting_rotations` to :data:`SCREEN_RTOL`, all at once
-    (:func:`_rotate_many`); the :data:`FINISHED` closest are then aligned on to :data:`ALIGN_RTOL`.
-    Returns ``[(distance, R, picked, C), ...]``, closest first (empty when no bound is below).
+def _screened(problem, closed_form, W, configurations, max_sweeps, finished):
+    """The listing method, all at once: the representatives of ``configurations`` aligned from the two
+    starts of :func:`_starting_rotations` to :data:`SCREEN_RTOL` (:func:`_rotate_many`), and the
+    ``finished`` closest of these aligned on to :data:`ALIGN_RTOL`.
+    Returns ``[(distance, R, picked, C), ...]``, closest first: the finished points, or (``finished = 0``)
+    the closest point at :data:`SCREEN_RTOL`; empty without configurations.
     """
-    import itertools
-
-    L, spectrum = problem.L, closed_form.spectrum
-    picks, points = [], []
-    for bound, configuration in itertools.islice(_ranked(problem, closed_form, W), max_ranked):
-        if not bound < below:
-            break
-        points.append(closed_form.representative(configuration))
-        picks.append([(i, j, sigma, b) for i, ((j, sigma), b) in enumerate(zip(configuration.active,
-                                                                                 configuration.branches))])
-    if not points:
+    if not configurations:
         return []
+    L, spectrum = problem.L, closed_form.spectrum
+    points = [closed_form.representative(configuration) for configuration in configurations]
+    picks = [[(i, j, sigma, b) for i, ((j, sigma), b) in enumerate(zip(configuration.active, configuration.branches))]
+             for configuration in configurations]
     C = [np.stack([point[l] for point in points] * 2) for l in range(L)]       # each point from both starts
     R = [np.concatenate(stacks) for stacks in zip(*_starting_rotations_many(
         problem, spectrum, W, [Cl[:len(points)] for Cl in C]))]
@@ -419,8 +415,11 @@ def _screened(problem, closed_form, W, below, max_ranked, max_sweeps):
         return np.sqrt(sum(np.sum(gap ** 2, axis=(1, 2)) for gap in gaps)), R
 
     distances, R = align(np.arange(len(C[0])), SCREEN_RTOL, R)
-    chosen = np.argsort(distances, kind="stable")[:FINISHED]
-    distances, R = align(chosen, ALIGN_RTOL, R)
+    chosen = np.argsort(distances, kind="stable")[:max(finished, 1)]
+    if finished:
+        distances, R = align(chosen, ALIGN_RTOL, R)
+    else:
+        distances, R = distances[chosen], [Rl[chosen] for Rl in R]
     found = [(float(distances[i]), [Rl[i] for Rl in R], picks[n % len(points)], points[n % len(points)])
              for i, n in enumerate(chosen)]
     return sorted(found, key=lambda point: point[0])
@@ -430,22 +429,19 @@ def _apply(R, C):
     return [R[l] @ C[l - 1] @ R[l - 1].T for l in range(1, len(C) + 1)]
 
 
-def _starts(problem, spectrum, W, picked, candidates, d_min):
-    """The starts ``[(R, picked, C), ...]`` of :func:`_descend`: the configuration ``picked`` (of Mirsky's
-    bound) from the two rotations of :func:`_starting_rotations`, W's own frames, and
-    :data:`RANDOM_STARTS` random hidden frames, each with the configuration that fits it best."""
-    C0 = _place(problem, spectrum, picked)
-    starts = [(R, picked, C0) for R in _starting_rotations(problem, spectrum, W, C0)]
+def _starts(problem, spectrum, W, candidates, d_min):
+    """More starts ``[(R, picked, C), ...]`` of :func:`_descend`: W's own frames and :data:`RANDOM_STARTS`
+    random hidden frames, each with the configuration that fits it best."""
     # W's own frames: hidden units along the left singular vectors of W_l ⋯ W_1 (and the stabilizer at the identity)
     L, dims = problem.L, problem.dims
     R = [np.eye(dims[0])] + [None] * (L - 1) + [np.eye(dims[-1])]
     for l in range(1, L):
         R[l] = np.linalg.svd(W[l - 1] @ R[l - 1])[0]
-    own = _best_placement(problem, spectrum, W, R, candidates, d_min)
-    starts.append((R, own, _place(problem, spectrum, own)))
+    starts = []
     rng = np.random.default_rng(0)                 # a few random hidden frames: the alternation has local optima
-    for _ in range(RANDOM_STARTS):
-        R = [R[0]] + [orthonormal_columns(rng, dims[l]) for l in range(1, L)] + [R[L]]
+    for k in range(1 + RANDOM_STARTS):
+        if k:
+            R = [R[0]] + [orthonormal_columns(rng, dims[l]) for l in range(1, L)] + [R[L]]
         guess = _best_placement(problem, spectrum, W, R, candidates, d_min)
         starts.append((R, guess, _place(problem, spectrum, guess)))
     return starts
@@ -472,7 +468,7 @@ def _descend(problem, spectrum, W, starts, candidates, d_min, max_alignments, ma
 def _listed(problem, closed_form, W, max_sweeps, max_alignments=64):
     """The closest representative found by listing every configuration: aligned in increasing order of
     their Mirsky bounds until the next bound exceeds the best distance (at most ``max_alignments``).
-    Returns ``(distance, R, picked, C)``."""
+    Returns ``(distance, R, picked, C)`` and the least bound (the lower bound of :func:`_mirsky`)."""
     spectrum, d_min = closed_form.spectrum, closed_form.d_min
     configurations = closed_form.configurations()
     sigmas = np.zeros((len(configurations), d_min))
@@ -497,7 +493,7 @@ def _listed(problem, closed_form, W, max_sweeps, max_alignments=64):
             distance = norm([a - b for a, b in zip(W, _apply(R, C))])
             if best is None or distance < best[0]:
                 best = (distance, R, picked, C)
-    return best
+    return best, float(np.min(bounds))
 
 
 def _alternate(problem, spectrum, W, R, current, C, candidates, d_min, max_alignments, max_sweeps, rtol):
@@ -514,6 +510,32 @@ def _alternate(problem, spectrum, W, R, current, C, candidates, d_min, max_align
         current = _best_placement(problem, spectrum, W, R, candidates, d_min)
         C = _place(problem, spectrum, current)
     return best
+
+
+def _visited(problem, closed_form, W, candidates, max_ranked, max_alignments, max_sweeps):
+    """The closest point of the listing method without the list, improved by the alternation.
+
+    The configurations come in increasing order of their Mirsky bounds (:func:`_ranked`), at most
+    ``max_ranked`` of them. The first is aligned (:func:`_screened`); if the next bound is not below its
+    distance, no other orbit can be closer and that point is the answer. Otherwise every configuration
+    whose bound is below that distance is aligned, and the alternation (:func:`_descend`) runs from the
+    :data:`ALTERNATED` closest of them and from the starts of :func:`_starts`; the closer of its point
+    and the closest aligned one is returned as ``(distance, R, picked, C)``.
+    """
+    import itertools
+
+    spectrum, d_min = closed_form.spectrum, closed_form.d_min
+    ranked = itertools.islice(_ranked(problem, closed_form, W), max_ranked)
+    first, following = next(ranked)[1], next(ranked, None)
+    best = _screened(problem, closed_form, W, [first], max_sweeps, 0)[0]
+    if following is None or not following[0] < best[0]:
+        return _screened(problem, closed_form, W, [first], max_sweeps, FINISHED)[0]
+    below = [first] + [configuration for _, configuration in
+                       itertools.takewhile(lambda item: item[0] < best[0], itertools.chain([following], ranked))]
+    screened = _screened(problem, closed_form, W, below, max_sweeps, FINISHED)
+    starts = [point[1:] for point in screened[:ALTERNATED]] + _starts(problem, spectrum, W, candidates, d_min)
+    found = _descend(problem, spectrum, W, starts, candidates, d_min, max_alignments, max_sweeps)
+    return min(screened[0], found, key=lambda point: point[0])
 
 
 def _configuration(spectrum, picked):
@@ -541,11 +563,16 @@ def distance_to_critical_set(problem, W, max_alignments=16, max_sweeps=500, max_
       over all configurations (capped at ``upper``), found as an assignment problem (positions ×
       singular values, each at its best root, or zero) in polynomial time: a lower bound on the
       distance to every critical point.
-    * ``upper``: the configuration attaining ``lower`` is aligned with ``W`` by block-wise orthogonal
-      Procrustes over the hidden rotations and the stabilizer of Ȳ; then, for those rotations, the best
-      configuration and hidden units are chosen (again an assignment), and the two steps alternate while
-      the distance decreases (at most ``max_alignments`` rounds per start). ``upper`` is the distance to the
-      best point found, ``witness``. Near a critical point the two ends meet.
+    * ``upper``: the configurations are visited in increasing order of their Mirsky bounds (a lazy
+      k-best enumeration, the assignment problem split by the choices of its groups as in Murty's
+      method), at most ``max_ranked`` of them and only while the bound is below the best distance found
+      (no later orbit can be closer); each representative is aligned with ``W`` by block-wise orthogonal
+      Procrustes over the hidden rotations and the stabilizer of Ȳ, from two starts. From the closest of
+      these, from the configuration attaining ``lower`` and from a few other starts, the rotations and,
+      for them, the best configuration and hidden units (again an assignment) are chosen in turn while
+      the distance decreases (at most ``max_alignments`` rounds per start). Problems with at most
+      :data:`LISTING_LIMIT` configurations are only visited. ``upper`` is the distance to the best point
+      found, ``witness``. Near a critical point the two ends meet.
 
     Parameters
     ----------
@@ -558,6 +585,8 @@ def distance_to_critical_set(problem, W, max_alignments=16, max_sweeps=500, max_
         valid, ``upper`` may be less tight).
     max_sweeps : int
         Sweeps of the block-wise alignment per round.
+    max_ranked : int
+        At most this many configurations are aligned in increasing order of their Mirsky bounds.
 
     Returns
     -------
@@ -588,21 +617,13 @@ def distance_to_critical_set(problem, W, max_alignments=16, max_sweeps=500, max_
     max_alignments = _checks.positive_int("max_alignments", max_alignments)
     max_sweeps = _checks.positive_int("max_sweeps", max_sweeps)
     max_ranked = _checks.positive_int("max_ranked", max_ranked)
-    candidates = _candidates(closed_form)
-    lower, picked = _mirsky(problem, W, candidates, closed_form.d_min)
     if closed_form.count() <= LISTING_LIMIT:
-        distance, R, picked, C = _listed(problem, closed_form, W, max_sweeps, max_ranked)
+        (distance, R, picked, C), lower = _listed(problem, closed_form, W, max_sweeps, max_ranked)
     else:
-        d_min = closed_form.d_min
-        starts = _starts(problem, spectrum, W, picked, candidates, d_min)
-        best = _descend(problem, spectrum, W, starts, candidates, d_min, max_alignments, max_sweeps)
-        # the listing method over the best-ranked configurations: it has no local optima of the alternation
-        screened = _screened(problem, closed_form, W, best[0], max_ranked, max_sweeps)
-        if screened:
-            found = _descend(problem, spectrum, W, [point[1:] for point in screened[:ALTERNATED]], candidates,
-                             d_min, max_alignments, max_sweeps) if ALTERNATED else screened[0]
-            best = min(best, screened[0], found, key=lambda point: point[0])
-        distance, R, picked, C = best
+        candidates = _candidates(closed_form)
+        lower, _ = _mirsky(problem, W, candidates, closed_form.d_min)
+        distance, R, picked, C = _visited(problem, closed_form, W, candidates, max_ranked, max_alignments,
+                                          max_sweeps)
     element = _apply(R, C)
     configuration = _configuration(spectrum, picked)
     kind, degenerate, _ = closed_form.kind(configuration)
