@@ -48,14 +48,17 @@ def listing_bracket(problem, W, max_alignments=64, max_sweeps=500):
         total += np.sum((s[:closed_form.d_min] - sigmas / np.sqrt(lam)) ** 2, axis=1) + np.sum(s[closed_form.d_min:] ** 2)
     bounds = np.sqrt(total)
     order = np.argsort(bounds, kind="stable")
-    best = np.inf
+    best, point, closest = np.inf, None, None
     for count, c in enumerate(order):
         if count >= max_alignments or bounds[c] >= best:
             break
         C = closed_form.representative(configurations[c])
         for R in _starting_rotations(problem, closed_form.spectrum, W, C):
             R = _rotate(problem, closed_form.spectrum, W, C, R, max_sweeps, rtol=1e-15)
-            best = min(best, dlnbook.norm([a - b for a, b in zip(W, _apply(R, C))]))
+            distance = dlnbook.norm([a - b for a, b in zip(W, _apply(R, C))])
+            if distance < best:
+                best, point, closest = distance, _apply(R, C), configurations[c]
+    closed_form.kind(closest), problem.loss(point)          # the witness's kind and loss, as it returned them
     return min(float(bounds[order[0]]), best), best
 
 

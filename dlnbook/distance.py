@@ -29,8 +29,8 @@ from .problem import norm
 ALIGN_RTOL = 1e-15
 
 #: :func:`distance_to_critical_set` starts its alternation of rotations and configurations from the
-#: configuration of Mirsky's bound (two starts), from W's own frames, and from this many random frames.
-RANDOM_STARTS = 2
+#: closest point of the configurations it aligned, from W's own frames, and from this many random frames.
+RANDOM_STARTS = 0
 
 #: Problems with at most this many configurations are bracketed by listing them all (the
 #: representatives aligned in increasing order of their Mirsky bounds, at most ``max_ranked``), without
@@ -47,7 +47,7 @@ SEARCH_RTOL = 1e-5
 SCREEN_RTOL = 1e-2
 
 #: See :data:`SCREEN_RTOL`.
-FINISHED = 2
+FINISHED = 8
 
 #: This many of the closest points of the listing method are also starts of the alternation.
 ALTERNATED = 1
@@ -120,15 +120,15 @@ def _mirsky(problem, W, candidates, d_min):
     Matching them in sorted order is the best matching (rearrangement inequality: the cross term
     ``Σ_l s_l[p] σ/√λ_l`` pairs a non-increasing sequence in ``p`` with the values), so the minimum over
     configurations is an assignment of positions ``p < d_min`` to singular values (at their best root)
-    or to zero. Returns the bound and the minimizing configuration's ``[(p, j, σ, branch)]``.
+    or to zero.
     """
     head, scales, tail = _singular_values(problem, W, d_min)
 
     def values(j, sigma):
         return np.sum((head - sigma * scales) ** 2, axis=0)
 
-    total, picked = _assign(values, candidates, np.sum(head ** 2, axis=0))
-    return float(np.sqrt(max(total + tail, 0.0))), picked
+    total, _ = _assign(values, candidates, np.sum(head ** 2, axis=0))
+    return float(np.sqrt(max(total + tail, 0.0)))
 
 
 def _ranked(problem, closed_form, W):
@@ -156,13 +156,13 @@ def _ranked(problem, closed_form, W):
             cost = np.array([np.sum((head - root.sigma * scales) ** 2, axis=0) for root in roots])
             groups.append((start, min(stop - start, d_min), roots, cost))
     n_groups = len(groups)
-    n_roots = max((len(roots) for _, _, roots, _ in groups), default=0)
-    best_root = np.array([np.argmin(cost, axis=0) for *_, cost in groups], dtype=int).reshape(n_groups, d_min)
+    best_root = [np.argmin(cost, axis=0).tolist() for *_, cost in groups]
     # the cost rows of the members a split fixes, and of the free members of groups t, t+1, ... (at their best root)
     members = [{split: cost[[i for i, n in enumerate(split) for _ in range(n)]] for split in _splits(size, len(roots))}
                for _, size, roots, cost in groups]
     owners = [np.array([g for g in range(t, n_groups) for _ in range(groups[g][1])], dtype=int)
               for t in range(n_groups + 1)]
+    owner_list = [owner.tolist() for owner in owners]
     free_rows = [np.array([np.min(groups[g][3], axis=0) for g in owner]).reshape(len(owner), d_min) for owner in owners]
 
     def best(fixed, forced):
@@ -180,12 +180,12 @@ def _ranked(problem, closed_form, W):
         matrix[:d_min, n_forced:n_forced + n_free] = free_rows[len(fixed)].T
         matrix[:d_min, n_forced + n_free:] = zero_cost[:, None]
         rows, cols = linear_sum_assignment(matrix)
-        counts = np.zeros((n_groups, n_roots), dtype=int)
-        taken = (rows < d_min) & (cols >= n_forced) & (cols < n_forced + n_free)
-        owner = owners[len(fixed)][cols[taken] - n_forced]
-        np.add.at(counts, (owner, best_root[owner, rows[taken]]), 1)
-        chosen = fixed + tuple(tuple(int(n) for n in counts[g, :len(groups[g][2])]) for g in range(len(fixed), n_groups))
-        return float(matrix[rows, cols].sum()), chosen
+        counts = [[0] * len(groups[g][2]) for g in range(len(fixed), n_groups)]
+        for p, c in zip(rows[:d_min].tolist(), cols[:d_min].tolist()):     # the positions' rows come first
+            if n_forced <= c < n_forced + n_free:
+                g = owner_list[len(fixed)][c - n_forced]
+                counts[g - len(fixed)][best_root[g][p]] += 1
+        return float(matrix[rows, cols].sum()), fixed + tuple(map(tuple, counts))
 
     def configuration(chosen):
         active = []
@@ -362,33 +362,37 @@ def _rotate_many(problem, spectrum, W, C, R, max_sweeps, rtol):
     """
     L, dims = problem.L, problem.dims
     U, V = spectrum.U, spectrum.Vt.T
+    r = min(dims[0], dims[-1])
     R = [Rl.copy() for Rl in R]
     scale = norm(W) * np.sqrt(sum(np.sum(Cl ** 2, axis=(1, 2)) for Cl in C)) + np.finfo(float).tiny
     value = np.full(len(C[0]), -np.inf)
+    first, last = V.T @ W[0].T, U.T @ W[L - 1]                # the fixed factors of M0 and ML below
     moving = np.arange(len(C[0]))
-    for _ in range(max_sweeps):
-        if not moving.size:
-            break
+    while True:           # the stacks of the points still moving, cut down whenever some stop
         Rm, Cm = [Rl[moving] for Rl in R], [Cl[moving] for Cl in C]
         CmT = [np.swapaxes(Cl, 1, 2) for Cl in Cm]
-        M0 = V.T @ W[0].T @ Rm[1] @ Cm[0] @ V
-        ML = U.T @ W[L - 1] @ Rm[L - 1] @ CmT[L - 1] @ U
-        r = dims[0] if dims[0] < dims[-1] else dims[-1]
-        B = _stabilizer_many(spectrum, M0[:, :r, :r] + ML[:, :r, :r], r)
-        B0 = np.repeat(np.eye(dims[0])[None], moving.size, axis=0)
-        BL = np.repeat(np.eye(dims[-1])[None], moving.size, axis=0)
-        B0[:, :r, :r] = BL[:, :r, :r] = B
-        Rm[0], Rm[L] = V @ B0 @ V.T, U @ BL @ U.T
-        for l in range(1, L):
-            Rm[l] = _polar_many(W[l - 1] @ Rm[l - 1] @ CmT[l - 1] + W[l].T @ Rm[l + 1] @ Cm[l])
-        new = sum(np.sum(W[l - 1] * (Rm[l] @ Cm[l - 1] @ np.swapaxes(Rm[l - 1], 1, 2)), axis=(1, 2))
-                  for l in range(1, L + 1))
+        C0V, CLU = Cm[0] @ V, CmT[L - 1] @ U
+        done = np.zeros(moving.size, dtype=bool)
+        while max_sweeps and not done.any():
+            max_sweeps -= 1
+            M0 = first @ Rm[1] @ C0V                           # ⟨W_1, R_1 C_1 R_0ᵀ⟩ = ⟨M0, R̂_0⟩
+            ML = last @ Rm[L - 1] @ CLU                        # ⟨W_L, R_L C_L R_{L−1}ᵀ⟩ = ⟨ML, R̂_L⟩
+            B = _stabilizer_many(spectrum, M0[:, :r, :r] + ML[:, :r, :r], r)
+            B0 = np.repeat(np.eye(dims[0])[None], moving.size, axis=0)
+            BL = np.repeat(np.eye(dims[-1])[None], moving.size, axis=0)
+            B0[:, :r, :r] = BL[:, :r, :r] = B
+            Rm[0], Rm[L] = V @ B0 @ V.T, U @ BL @ U.T
+            for l in range(1, L):
+                Rm[l] = _polar_many(W[l - 1] @ Rm[l - 1] @ CmT[l - 1] + W[l].T @ Rm[l + 1] @ Cm[l])
+            new = sum(np.sum(W[l - 1] * (Rm[l] @ Cm[l - 1] @ np.swapaxes(Rm[l - 1], 1, 2)), axis=(1, 2))
+                      for l in range(1, L + 1))
+            done = new - value[moving] <= rtol * scale[moving]
+            value[moving] = new
         for Rl, Rml in zip(R, Rm):
             Rl[moving] = Rml
-        done = new - value[moving] <= rtol * scale[moving]
-        value[moving] = new
         moving = moving[~done]
-    return R
+        if not (max_sweeps and moving.size):
+            return R
 
 
 def _screened(problem, closed_form, W, configurations, max_sweeps, finished):
@@ -410,18 +414,19 @@ def _screened(problem, closed_form, W, configurations, max_sweeps, finished):
 
     def align(chosen, rtol, R):
         Cc = [Cl[chosen] for Cl in C]
-        R = _rotate_many(problem, spectrum, W, Cc, [Rl[chosen] for Rl in R], max_sweeps, rtol)
+        R = _rotate_many(problem, spectrum, W, Cc, R, max_sweeps, rtol)
         gaps = [W[l][None] - R[l + 1] @ Cc[l] @ np.swapaxes(R[l], 1, 2) for l in range(L)]
         return np.sqrt(sum(np.sum(gap ** 2, axis=(1, 2)) for gap in gaps)), R
 
-    distances, R = align(np.arange(len(C[0])), SCREEN_RTOL, R)
-    chosen = np.argsort(distances, kind="stable")[:max(finished, 1)]
+    chosen = np.arange(len(C[0]))
+    distances, R = align(chosen, SCREEN_RTOL, R)
     if finished:
-        distances, R = align(chosen, ALIGN_RTOL, R)
-    else:
-        distances, R = distances[chosen], [Rl[chosen] for Rl in R]
-    found = [(float(distances[i]), [Rl[i] for Rl in R], picks[n % len(points)], points[n % len(points)])
-             for i, n in enumerate(chosen)]
+        kept = np.argsort(distances, kind="stable")[:finished]
+        chosen = chosen[kept]
+        distances, R = align(chosen, ALIGN_RTOL, [Rl[kept] for Rl in R])
+    order = np.argsort(distances, kind="stable")[:max(finished, 1)]
+    found = [(float(distances[i]), [Rl[i] for Rl in R], picks[chosen[i] % len(points)], points[chosen[i] % len(points)])
+             for i in order]
     return sorted(found, key=lambda point: point[0])
 
 
@@ -621,7 +626,7 @@ def distance_to_critical_set(problem, W, max_alignments=16, max_sweeps=500, max_
         (distance, R, picked, C), lower = _listed(problem, closed_form, W, max_sweeps, max_ranked)
     else:
         candidates = _candidates(closed_form)
-        lower, _ = _mirsky(problem, W, candidates, closed_form.d_min)
+        lower = _mirsky(problem, W, candidates, closed_form.d_min)
         distance, R, picked, C = _visited(problem, closed_form, W, candidates, max_ranked, max_alignments,
                                           max_sweeps)
     element = _apply(R, C)

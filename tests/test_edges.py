@@ -239,7 +239,7 @@ def test_ranked_configurations_are_the_list_in_order_of_mirsky_bound(seed, scale
     assert bounds == pytest.approx([mirsky_of(problem, W, c) for _, c in ranked], rel=1e-12, abs=1e-12)
     assert np.all(np.diff(bounds) >= -1e-12 * bounds[1:])
     # the first is the assignment's minimum (the lower bound of distance_to_critical_set)
-    lower, _ = _mirsky(problem, W, _candidates(closed_form), closed_form.d_min)
+    lower = _mirsky(problem, W, _candidates(closed_form), closed_form.d_min)
     assert lower == pytest.approx(bounds[0], rel=1e-12, abs=1e-12)
 
 
@@ -458,6 +458,10 @@ BAD_INPUT = [
     ("distance_to_critical_set(max_alignments=0)",
      lambda: dlnbook.distance_to_critical_set(_small(), _small().zeros(), max_alignments=0), ValueError,
      r"max_alignments"),
+    ("distance_to_critical_set(max_ranked=0)",
+     lambda: dlnbook.distance_to_critical_set(_small(), _small().zeros(), max_ranked=0), ValueError, r"max_ranked"),
+    ("distance_to_critical_set(max_ranked=2.5)",
+     lambda: dlnbook.distance_to_critical_set(_small(), _small().zeros(), max_ranked=2.5), TypeError, r"max_ranked"),
 ]
 
 
