@@ -29,7 +29,8 @@ from .problem import norm
 ALIGN_RTOL = 1e-15
 
 #: :func:`distance_to_critical_set` starts its alternation of rotations and configurations from the
-#: closest point of the configurations it aligned, from W's own frames, and from this many random frames.
+#: closest point of the configurations it aligned, from W's own frames, and from this many random frames
+#: (none: with the aligned configurations as a start they rarely helped, and each costs a search).
 RANDOM_STARTS = 0
 
 #: Problems with at most this many configurations are bracketed by listing them all (the
@@ -46,7 +47,8 @@ SEARCH_RTOL = 1e-5
 #: are then aligned on to :data:`ALIGN_RTOL` (alignment only brings a point closer).
 SCREEN_RTOL = 1e-2
 
-#: See :data:`SCREEN_RTOL`.
+#: See :data:`SCREEN_RTOL`. Not 1 or 2: an alignment can rest near a stationary point for a while and
+#: then escape to a closer one, so the ranking at :data:`SCREEN_RTOL` is not the final one.
 FINISHED = 8
 
 #: This many of the closest points of the listing method are also starts of the alternation.
@@ -158,12 +160,13 @@ def _ranked(problem, closed_form, W):
     n_groups = len(groups)
     best_root = [np.argmin(cost, axis=0).tolist() for *_, cost in groups]
     # the cost rows of the members a split fixes, and of the free members of groups t, t+1, ... (at their best root)
-    members = [{split: cost[[i for i, n in enumerate(split) for _ in range(n)]] for split in _splits(size, len(roots))}
-               for _, size, roots, cost in groups]
+    members = [{split: cost[[i for i, n in enumerate(split) for _ in range(n)]]
+                for split in _splits(size, len(roots))} for _, size, roots, cost in groups]
     owners = [np.array([g for g in range(t, n_groups) for _ in range(groups[g][1])], dtype=int)
               for t in range(n_groups + 1)]
     owner_list = [owner.tolist() for owner in owners]
-    free_rows = [np.array([np.min(groups[g][3], axis=0) for g in owner]).reshape(len(owner), d_min) for owner in owners]
+    free_rows = [np.array([np.min(groups[g][3], axis=0) for g in owner]).reshape(len(owner), d_min)
+                 for owner in owners]
 
     def best(fixed, forced):
         """The best configuration whose first groups take the splits ``fixed`` (their members' cost rows
@@ -425,8 +428,8 @@ def _screened(problem, closed_form, W, configurations, max_sweeps, finished):
         chosen = chosen[kept]
         distances, R = align(chosen, ALIGN_RTOL, [Rl[kept] for Rl in R])
     order = np.argsort(distances, kind="stable")[:max(finished, 1)]
-    found = [(float(distances[i]), [Rl[i] for Rl in R], picks[chosen[i] % len(points)], points[chosen[i] % len(points)])
-             for i in order]
+    found = [(float(distances[i]), [Rl[i] for Rl in R], picks[n], points[n])
+             for i, n in zip(order, chosen[order] % len(points))]
     return sorted(found, key=lambda point: point[0])
 
 
@@ -453,7 +456,8 @@ def _starts(problem, spectrum, W, candidates, d_min):
 
 
 def _descend(problem, spectrum, W, starts, candidates, d_min, max_alignments, max_sweeps):
-    """The closest critical point found from ``starts`` ``[(R, picked, C), ...]``: rotations and configuration in turn.
+    """The closest critical point found from ``starts`` ``[(R, picked, C), ...]``: rotations and configuration
+    in turn.
 
     From each start: align the rotations (:func:`_rotate`), then choose the best configuration and
     hidden units for them (:func:`_best_placement`, an assignment), and repeat while the distance
@@ -572,12 +576,12 @@ def distance_to_critical_set(problem, W, max_alignments=16, max_sweeps=500, max_
       k-best enumeration, the assignment problem split by the choices of its groups as in Murty's
       method), at most ``max_ranked`` of them and only while the bound is below the best distance found
       (no later orbit can be closer); each representative is aligned with ``W`` by block-wise orthogonal
-      Procrustes over the hidden rotations and the stabilizer of Ȳ, from two starts. From the closest of
-      these, from the configuration attaining ``lower`` and from a few other starts, the rotations and,
-      for them, the best configuration and hidden units (again an assignment) are chosen in turn while
-      the distance decreases (at most ``max_alignments`` rounds per start). Problems with at most
-      :data:`LISTING_LIMIT` configurations are only visited. ``upper`` is the distance to the best point
-      found, ``witness``. Near a critical point the two ends meet.
+      Procrustes over the hidden rotations and the stabilizer of Ȳ, from two starts. Unless the first
+      one already settles it, the rotations and, for them, the best configuration and hidden units
+      (again an assignment) are then chosen in turn while the distance decreases (at most
+      ``max_alignments`` rounds per start), from the closest aligned point and from W's own frames.
+      Problems with at most :data:`LISTING_LIMIT` configurations are only visited. ``upper`` is the
+      distance to the best point found, ``witness``. Near a critical point the two ends meet.
 
     Parameters
     ----------

@@ -212,7 +212,8 @@ def mirsky_of(problem, W, configuration):
 
 
 def small_problem(rng, tie):
-    """A whitened problem with r ≤ 5 values (one tie of up to three if ``tie``), depth 2 to 4, widths that may cut."""
+    """A whitened problem with r ≤ 5 values (one tie of up to three if ``tie``), depth 2 to 4, widths that
+    may cut."""
     r, L = int(rng.integers(1, 6)), int(rng.integers(2, 5))
     values = np.sort(rng.uniform(0.2, 3.0, size=r))[::-1]
     if tie and r > 1:
@@ -267,8 +268,9 @@ def test_stacked_alignment_is_the_alignment():
     points = [closed_form.representative(c) for c in closed_form.configurations()[::7]]
     starts = [(C, R) for C in points for R in _starting_rotations(problem, closed_form.spectrum, W, C)]
     for rtol in (1e-2, 1e-15):
-        stacked = _rotate_many(problem, closed_form.spectrum, W, [np.stack([C[l] for C, _ in starts]) for l in range(3)],
-                               [np.stack([R[l] for _, R in starts]) for l in range(4)], 500, rtol)
+        stacked_C = [np.stack([C[l] for C, _ in starts]) for l in range(3)]
+        stacked_R = [np.stack([R[l] for _, R in starts]) for l in range(4)]
+        stacked = _rotate_many(problem, closed_form.spectrum, W, stacked_C, stacked_R, 500, rtol)
         for n, (C, R) in enumerate(starts):
             one = _rotate(problem, closed_form.spectrum, W, C, R, 500, rtol)
             for l in range(4):
@@ -314,8 +316,9 @@ def test_upper_bound_is_no_looser_than_listing(seed, scale, r):
 
 @pytest.mark.parametrize("values, widths", [([3.0, 2.0, 1.5], [3, 3]), (np.linspace(3.0, 1.0, 8), [8, 8])])
 def test_the_bracket_holds_the_known_distance(values, widths):
-    """On the critical set the distance is 0; a move by ε along the normal space of an orbit (a step in the
-    singular values of one layer) is at distance ε, below half the gap to the next orbit."""
+    """On the critical set the distance is 0. Scaling the first layer of a critical point C by 1 + t moves it
+    by ε = t ‖C_1‖, and its distance is then exactly ε: at most ε (C is critical), at least ε when Mirsky's
+    bound of C's own configuration, ε, is the least (checked)."""
     from dlnbook.critical_set import CriticalSet
     problem = Problem.from_target(np.diag(values), widths=widths, lam=0.05)
     closed_form = CriticalSet(problem)
@@ -324,8 +327,6 @@ def test_the_bracket_holds_the_known_distance(values, widths):
         C = closed_form.representative(configuration, rng=rng)
         lower, upper, _ = dlnbook.distance_to_critical_set(problem, C)
         assert lower <= upper <= 1e-9 * (1 + dlnbook.norm(C))
-        # scale the first layer's singular values of this element by (1 + t): the nearest critical point is C,
-        # at distance exactly ε = t ‖C_1‖ (the Mirsky bound of its own configuration is ε as well)
         if configuration.active:
             eps = 1e-4 * dlnbook.norm([C[0]])
             moved = [C[0] * (1 + 1e-4)] + list(C[1:])
