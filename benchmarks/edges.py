@@ -5,15 +5,20 @@ A whitened problem with r singular values above τ_L has up to 3^r critical conf
 * ``listing`` (the algorithm before the assignment): list every configuration, Mirsky's bound for each,
   then align the representatives in increasing order of the bound (two starts each, alignment to
   1e−15) until the next bound exceeds the best distance, at most 64 of them;
-* ``assignment`` (:func:`dlnbook.distance_to_critical_set`): Mirsky's minimum over all configurations as
-  one assignment problem, then rotations and configuration chosen in turn from a few starts.
+* ``new`` (:func:`dlnbook.distance_to_critical_set`): Mirsky's minimum over all configurations as one
+  assignment problem; the configurations in increasing order of their bounds without listing them (a
+  lazy k-best enumeration), the best-ranked aligned as listing does, all at once; rotations and
+  configuration chosen in turn from a few starts. Problems with at most 100 configurations are listed.
 
-Printed: the times and their ratio at r = 8 far from the critical set, the difference of the lower
-bounds, the ratio of the upper bounds (new / old ≤ 1 is no looser), the distribution of upper/lower
-over random W, and the time at r = 24 (3^24 configurations, where listing is impossible) of
-``distance_to_critical_set``, ``error_bound_ratio`` and ``estimate_error_bound``.
+Printed for r = 3, 4 (listed by both) and r = 8 (6561 configurations), on random W far from the
+critical set and on points near it, at three λ: the times (CPU time of this process; run with
+``OMP_NUM_THREADS=1``) and the distribution of their per-point ratios, the difference of the lower
+bounds, the distribution of the ratio of the upper bounds (new / old ≤ 1 is no looser) with the count
+of points where the new one is looser, and the distributions of upper/lower. Then the time at r = 24
+(3^24 configurations, where listing is impossible) of ``distance_to_critical_set``,
+``error_bound_ratio`` and ``estimate_error_bound``, and upper/lower there.
 
-Run ``python benchmarks/edges.py`` (about a minute) or ``--quick``. Timings depend on the machine and
+Run ``python benchmarks/edges.py`` (a few minutes) or ``--quick``. Timings depend on the machine and
 its load; the ratios are what to read.
 """
 
@@ -43,71 +48,108 @@ def listing_bracket(problem, W, max_alignments=64, max_sweeps=500):
         total += np.sum((s[:closed_form.d_min] - sigmas / np.sqrt(lam)) ** 2, axis=1) + np.sum(s[closed_form.d_min:] ** 2)
     bounds = np.sqrt(total)
     order = np.argsort(bounds, kind="stable")
-    best = np.inf
+    best, point, closest = np.inf, None, None
     for count, c in enumerate(order):
         if count >= max_alignments or bounds[c] >= best:
             break
         C = closed_form.representative(configurations[c])
         for R in _starting_rotations(problem, closed_form.spectrum, W, C):
             R = _rotate(problem, closed_form.spectrum, W, C, R, max_sweeps, rtol=1e-15)
-            best = min(best, dlnbook.norm([a - b for a, b in zip(W, _apply(R, C))]))
+            distance = dlnbook.norm([a - b for a, b in zip(W, _apply(R, C))])
+            if distance < best:
+                best, point, closest = distance, _apply(R, C), configurations[c]
+    closed_form.kind(closest), problem.loss(point)          # the witness's kind and loss, as it returned them
     return min(float(bounds[order[0]]), best), best
 
 
-def timed(function, *args, repeats=1, **kwargs):
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function(*args, **kwargs)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+def timed(function, *args, **kwargs):
+    """(CPU seconds of this process, result): steadier than the wall clock on a shared machine."""
+    start = time.process_time()
+    result = function(*args, **kwargs)
+    return time.process_time() - start, result
 
 
-def target_problem(r, L=3, lam=0.05):
-    return Problem.from_target(np.diag(np.linspace(3.0, 1.0, r)), widths=[r] * (L - 1), lam=lam)
+def target_problem(r, L=3, lam=0.05, top=3.0):
+    return Problem.from_target(np.diag(np.linspace(top, 1.0, r)), widths=[r] * (L - 1), lam=lam)
+
+
+def near_point(problem, rng, eps):
+    """A random element of a random orbit of the critical set, moved by eps in a random direction."""
+    closed_form = CriticalSet(problem)
+    configurations = closed_form.configurations()
+    C = closed_form.representative(configurations[int(rng.integers(len(configurations)))], rng=rng)
+    D = [rng.normal(size=Cl.shape) for Cl in C]
+    scale = eps / dlnbook.norm(D)
+    return [Cl + scale * Dl for Cl, Dl in zip(C, D)]
+
+
+def sample_points(r, n_far, n_near):
+    """``(label, problem, W)``: far from the critical set (random W at three scales) and near it, at three λ."""
+    for lam, top in ((0.05, 3.0), (0.02, 3.0), (0.1, 4.0)):
+        problem = target_problem(r, lam=lam, top=top)
+        share = 2 if lam == 0.05 else 1
+        for seed in range(share * n_far):
+            yield "far", problem, problem.random_weights(seed=seed, scale=(0.5, 1.0, 2.0)[seed % 3])
+        rng = np.random.default_rng(r)
+        for k in range(share * n_near):
+            yield "near", problem, near_point(problem, rng, (1e-3, 1e-2, 0.1, 0.3, 1.0)[k % 5])
+
+
+def quantiles(values, digits=4):
+    q = np.quantile(values, [0.0, 0.25, 0.5, 0.75, 1.0])
+    return "  ".join(f"{name} {v:.{digits}f}" for name, v in zip(("min", "q1", "median", "q3", "max"), q))
+
+
+def compare(r, n_far, n_near):
+    """Listing against the new bracket on the points of :func:`sample_points` at r singular values above τ."""
+    rows = []
+    for label, problem, W in sample_points(r, n_far, n_near):
+        t_old, (old_lower, old_upper) = timed(listing_bracket, problem, W)
+        t_new, (lower, upper, _) = timed(dlnbook.distance_to_critical_set, problem, W)
+        rows.append((label, t_old, t_new, abs(lower - old_lower) / old_lower, upper / old_upper,
+                     old_upper / old_lower, upper / lower))
+    print(f"r = {r}, L = 3, widths {r}, λ = 0.05, 0.02, 0.1: {CriticalSet(target_problem(r)).count()} configurations, "
+          f"{len(rows)} points ({sum(row[0] == 'far' for row in rows)} far from the critical set, "
+          f"{sum(row[0] == 'near' for row in rows)} near it)")
+    for label in ("far", "near"):
+        part = [row for row in rows if row[0] == label]
+        print(f"  {label:4s} listing {statistics.median(row[1] for row in part) * 1e3:8.1f} ms, new "
+              f"{statistics.median(row[2] for row in part) * 1e3:7.1f} ms (medians); old/new per point: "
+              f"{quantiles([row[1] / row[2] for row in part], 1)}")
+    ratios = np.array([row[4] for row in rows])
+    print(f"  max relative difference of the lower bounds: {max(row[3] for row in rows):.2e}")
+    print(f"  upper new/old: {quantiles(ratios)}  (looser than listing at {int(np.sum(ratios > 1 + 1e-12))} "
+          f"of {len(rows)}, tighter by more than 0.1 % at {int(np.sum(ratios < 1 - 1e-3))})")
+    for label in ("far", "near"):
+        part = [row for row in rows if row[0] == label]
+        print(f"  upper/lower {label:4s} listing: {quantiles([row[5] for row in part], 3)}")
+        print(f"  upper/lower {label:4s} new:     {quantiles([row[6] for row in part], 3)}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer random points")
+    parser.add_argument("--quick", action="store_true", help="fewer points")
     args = parser.parse_args()
-    n_points = 4 if args.quick else 12
+    scale = 1 if args.quick else 4
+    dlnbook.distance_to_critical_set(target_problem(3), target_problem(3).zeros())      # imports scipy
 
-    problem = target_problem(8)
-    print(f"r = 8, L = 3, widths 8, λ = 0.05: {CriticalSet(problem).count()} configurations")
-    old_times, new_times, lower_gaps, upper_ratios, old_brackets, new_brackets = [], [], [], [], [], []
-    for seed in range(n_points):
-        W = problem.random_weights(seed=seed, scale=(0.5, 1.0, 2.0)[seed % 3])     # far from the critical set
-        t_old, (old_lower, old_upper) = timed(listing_bracket, problem, W)
-        t_new, (lower, upper, _) = timed(dlnbook.distance_to_critical_set, problem, W)
-        old_times.append(t_old)
-        new_times.append(t_new)
-        lower_gaps.append(abs(lower - old_lower) / old_lower)
-        upper_ratios.append(upper / old_upper)
-        old_brackets.append(old_upper / old_lower)
-        new_brackets.append(upper / lower)
-    print(f"  listing:    median {statistics.median(old_times) * 1e3:8.1f} ms")
-    print(f"  assignment: median {statistics.median(new_times) * 1e3:8.1f} ms")
-    print(f"  speedup (median of per-point ratios): "
-          f"{statistics.median(o / n for o, n in zip(old_times, new_times)):.1f}x")
-    print(f"  max relative difference of the lower bounds: {max(lower_gaps):.2e}")
-    print(f"  upper new/old: min {min(upper_ratios):.4f}  median {statistics.median(upper_ratios):.4f}  "
-          f"max {max(upper_ratios):.4f}  (looser at {sum(u > 1 + 1e-10 for u in upper_ratios)} of {n_points})")
-    print(f"  upper/lower listing:    {np.round(sorted(old_brackets), 3).tolist()}")
-    print(f"  upper/lower assignment: {np.round(sorted(new_brackets), 3).tolist()}")
+    for r in (3, 4):                  # 27 and 81 configurations: listed, as before
+        compare(r, 2 * scale, 2 * scale)
+    compare(8, 2 * scale, 2 * scale)
 
     problem = target_problem(24)
     print(f"r = 24, L = 3, widths 24, λ = 0.05: {CriticalSet(problem).count()} configurations (listing impossible)")
-    ratios = []
-    for seed in range(n_points):
+    times, ratios = [], []
+    for seed in range(3 * scale):
         W = problem.random_weights(seed=seed, scale=(0.5, 1.0, 2.0)[seed % 3])
         t, (lower, upper, _) = timed(dlnbook.distance_to_critical_set, problem, W)
+        times.append(t)
         ratios.append(upper / lower)
-        if seed == 0:
-            print(f"  distance_to_critical_set: {t:.2f} s")
-            t, _ = timed(dlnbook.error_bound_ratio, problem, W)
-            print(f"  error_bound_ratio:        {t:.2f} s")
-    print(f"  upper/lower over {n_points} random W: {np.round(sorted(ratios), 3).tolist()}")
+    print(f"  distance_to_critical_set: median {statistics.median(times):.2f} s, max {max(times):.2f} s "
+          f"over {len(times)} random W")
+    t, _ = timed(dlnbook.error_bound_ratio, problem, problem.random_weights(seed=0))
+    print(f"  error_bound_ratio:        {t:.2f} s")
+    print(f"  upper/lower: {quantiles(ratios, 3)}")
     W_bar = dlnbook.distance_to_critical_set(problem, problem.random_weights(seed=0)).witness.W
     t, _ = timed(dlnbook.estimate_error_bound, problem, W_bar, [1e-3], n_random=1, seed=0, max_worst=1)
     print(f"  estimate_error_bound (one radius, one random and one worst direction; the Hessian of "

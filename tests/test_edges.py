@@ -11,7 +11,7 @@ import sys
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -199,6 +199,142 @@ def test_distance_at_research_scale():
     assert lower <= upper <= 1e-6 * (1 + 1e-6)
 
 
+def mirsky_of(problem, W, configuration):
+    """Mirsky's bound of one configuration, from the definition (sorted singular values, zeros after)."""
+    sigmas = sorted((sigma for _, sigma in configuration.active), reverse=True)
+    total = 0.0
+    for Wl, lam in zip(W, problem.lambdas):
+        sl = np.linalg.svd(Wl, compute_uv=False)
+        target = np.zeros(sl.size)
+        target[:len(sigmas)] = np.array(sigmas) / np.sqrt(lam)
+        total += np.sum((sl - target) ** 2)
+    return np.sqrt(total)
+
+
+def small_problem(rng, tie):
+    """A whitened problem with r ≤ 5 values (one tie of up to three if ``tie``), depth 2 to 4, widths that
+    may cut."""
+    r, L = int(rng.integers(1, 6)), int(rng.integers(2, 5))
+    values = np.sort(rng.uniform(0.2, 3.0, size=r))[::-1]
+    if tie and r > 1:
+        values[1:min(3, r)] = values[0]
+    widths = [int(rng.integers(1, r + 2)) for _ in range(L - 1)]
+    return Problem.from_target(np.diag(values), widths=widths, lam=float(rng.choice([0.02, 0.05, 0.2])))
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([0.05, 0.5, 1.0, 3.0]), tie=st.booleans())
+def test_ranked_configurations_are_the_list_in_order_of_mirsky_bound(seed, scale, tie):
+    """The lazy k-best enumeration: every configuration once, bounds as from the definition, nondecreasing."""
+    from dlnbook.critical_set import CriticalSet
+    from dlnbook.distance import _candidates, _mirsky, _ranked
+    rng = np.random.default_rng(seed)
+    problem = small_problem(rng, tie)
+    W = problem.random_weights(seed=rng, scale=scale)
+    closed_form = CriticalSet(problem)
+    ranked = list(_ranked(problem, closed_form, W))
+    listed = closed_form.configurations()
+    assert sorted(map(repr, (c for _, c in ranked))) == sorted(map(repr, listed))
+    assert len(ranked) == len(listed) == closed_form.count()
+    bounds = np.array([bound for bound, _ in ranked])
+    assert bounds == pytest.approx([mirsky_of(problem, W, c) for _, c in ranked], rel=1e-12, abs=1e-12)
+    assert np.all(np.diff(bounds) >= -1e-12 * bounds[1:])
+    # the first is the assignment's minimum (the lower bound of distance_to_critical_set)
+    lower = _mirsky(problem, W, _candidates(closed_form), closed_form.d_min)
+    assert lower == pytest.approx(bounds[0], rel=1e-12, abs=1e-12)
+
+
+def test_ranked_configurations_at_research_scale_come_lazily():
+    import itertools
+
+    from dlnbook.critical_set import CriticalSet
+    from dlnbook.distance import _ranked
+    problem = Problem.from_target(np.diag(np.linspace(3.0, 1.0, 24)), widths=[24, 24], lam=0.05)
+    W = problem.random_weights(seed=0)
+    first = list(itertools.islice(_ranked(problem, CriticalSet(problem), W), 20))
+    bounds = [bound for bound, _ in first]
+    assert bounds == sorted(bounds)
+    assert len({c for _, c in first}) == 20
+    assert [bound for bound in bounds] == pytest.approx([mirsky_of(problem, W, c) for _, c in first], rel=1e-12)
+
+
+def test_stacked_alignment_is_the_alignment():
+    """_rotate_many runs the sweeps of _rotate on each point of a stack, stopping each on its own."""
+    from dlnbook.critical_set import CriticalSet
+    from dlnbook.distance import _rotate, _rotate_many, _starting_rotations
+    problem = Problem.from_target(np.diag([3.0, 2.0, 2.0, 1.0, 0.5]), widths=[5, 6], lam=0.05)
+    closed_form = CriticalSet(problem)
+    W = problem.random_weights(seed=3)
+    points = [closed_form.representative(c) for c in closed_form.configurations()[::7]]
+    starts = [(C, R) for C in points for R in _starting_rotations(problem, closed_form.spectrum, W, C)]
+    for rtol in (1e-2, 1e-15):
+        stacked_C = [np.stack([C[l] for C, _ in starts]) for l in range(3)]
+        stacked_R = [np.stack([R[l] for _, R in starts]) for l in range(4)]
+        stacked = _rotate_many(problem, closed_form.spectrum, W, stacked_C, stacked_R, 500, rtol)
+        for n, (C, R) in enumerate(starts):
+            one = _rotate(problem, closed_form.spectrum, W, C, R, 500, rtol)
+            for l in range(4):
+                np.testing.assert_allclose(stacked[l][n], one[l], atol=1e-12)
+
+
+def listing_upper(problem, W, max_alignments=64, max_sweeps=500):
+    """The upper bound of the listing method (every configuration, representatives aligned in increasing
+    order of their Mirsky bounds from two starts until the next bound exceeds the best distance)."""
+    from dlnbook.critical_set import CriticalSet
+    from dlnbook.distance import _apply, _rotate, _starting_rotations
+    closed_form = CriticalSet(problem)
+    configurations = closed_form.configurations()
+    bounds = [mirsky_of(problem, W, c) for c in configurations]
+    best = np.inf
+    for count, c in enumerate(np.argsort(bounds, kind="stable")):
+        if count >= max_alignments or bounds[c] >= best:
+            break
+        C = closed_form.representative(configurations[c])
+        for R in _starting_rotations(problem, closed_form.spectrum, W, C):
+            R = _rotate(problem, closed_form.spectrum, W, C, R, max_sweeps, rtol=1e-15)
+            best = min(best, dlnbook.norm([a - b for a, b in zip(W, _apply(R, C))]))
+    return best
+
+
+@pytest.mark.slow
+@settings(SETTINGS, max_examples=12)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([0.3, 1.0, 2.0]), r=st.integers(5, 6))
+def test_upper_bound_is_no_looser_than_listing(seed, scale, r):
+    """Where listing runs and exceeds LISTING_LIMIT (3^5, 3^6 configurations), the upper bound is at most
+    the listing method's (to rounding), and the lower bound is the listing minimum."""
+    from dlnbook.distance import LISTING_LIMIT
+    rng = np.random.default_rng(seed)
+    problem = Problem.from_target(np.diag(np.sort(rng.uniform(0.5, 3.0, size=r))[::-1]), widths=[r, r],
+                                  lam=float(rng.choice([0.02, 0.05, 0.1])))
+    assert dlnbook.count_critical_points(problem) > LISTING_LIMIT
+    W = problem.random_weights(seed=rng, scale=scale)
+    lower, upper, witness = dlnbook.distance_to_critical_set(problem, W)
+    assert upper <= listing_upper(problem, W) * (1 + 1e-12)
+    assert lower == pytest.approx(min(enumerated_mirsky(problem, W), upper), rel=1e-10)
+    assert dlnbook.norm([a - b for a, b in zip(W, witness.W)]) == pytest.approx(upper, rel=1e-12)
+
+
+@pytest.mark.parametrize("values, widths", [([3.0, 2.0, 1.5], [3, 3]), (np.linspace(3.0, 1.0, 8), [8, 8])])
+def test_the_bracket_holds_the_known_distance(values, widths):
+    """On the critical set the distance is 0. Scaling the first layer of a critical point C by 1 + t moves it
+    by ε = t ‖C_1‖, and its distance is then exactly ε: at most ε (C is critical), at least ε when Mirsky's
+    bound of C's own configuration, ε, is the least (checked)."""
+    from dlnbook.critical_set import CriticalSet
+    problem = Problem.from_target(np.diag(values), widths=widths, lam=0.05)
+    closed_form = CriticalSet(problem)
+    rng = np.random.default_rng(0)
+    for configuration in closed_form.configurations()[::max(1, closed_form.count() // 12)]:
+        C = closed_form.representative(configuration, rng=rng)
+        lower, upper, _ = dlnbook.distance_to_critical_set(problem, C)
+        assert lower <= upper <= 1e-9 * (1 + dlnbook.norm(C))
+        if configuration.active:
+            eps = 1e-4 * dlnbook.norm([C[0]])
+            moved = [C[0] * (1 + 1e-4)] + list(C[1:])
+            lower, upper, witness = dlnbook.distance_to_critical_set(problem, moved)
+            assert lower <= eps * (1 + 1e-9) and eps * (1 - 1e-9) <= upper <= eps * (1 + 1e-6)
+            assert lower == pytest.approx(eps, rel=1e-6)
+
+
 @pytest.mark.parametrize("values, widths, lam", [
     ([3.0, 2.0, 1.5], [3, 3], 0.1), ([2.0, 2.0, 1.0, 1.0, 0.5], [4, 4], 0.1), ([2.0, 2.0, 2.0, 1.0], [3], 0.3),
     ([3.0, 2.0, 2.0, 1.0, 1.0, 1.0], [6, 6, 6], 0.02), ([3.0, 1.0], [1, 2], 0.05)])
@@ -323,6 +459,10 @@ BAD_INPUT = [
     ("distance_to_critical_set(max_alignments=0)",
      lambda: dlnbook.distance_to_critical_set(_small(), _small().zeros(), max_alignments=0), ValueError,
      r"max_alignments"),
+    ("distance_to_critical_set(max_ranked=0)",
+     lambda: dlnbook.distance_to_critical_set(_small(), _small().zeros(), max_ranked=0), ValueError, r"max_ranked"),
+    ("distance_to_critical_set(max_ranked=2.5)",
+     lambda: dlnbook.distance_to_critical_set(_small(), _small().zeros(), max_ranked=2.5), TypeError, r"max_ranked"),
 ]
 
 
