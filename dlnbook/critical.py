@@ -10,7 +10,8 @@ of the scalar equation (2) (:mod:`dlnbook.scalar`). This module turns it into wh
 * :func:`orbit_tangent_basis`, :func:`orbit_dimension`: the directions along which the loss is
   constant by symmetry.
 
-The kinds are :data:`dlnbook.critical_set.KINDS`. A Hessian eigenvalue counts as zero within :data:`HESSIAN_NULL_RTOL`.
+The kinds are :data:`dlnbook.critical_set.KINDS`. A Hessian eigenvalue counts as zero when rounding cannot
+tell it from zero (:func:`hessian_null_tolerance`).
 """
 
 from dataclasses import dataclass
@@ -20,10 +21,6 @@ import numpy as np
 from . import _checks
 from .critical_set import CriticalSet, require_whitened
 from .problem import MAX_HESSIAN_PARAMS, norm, prefix_products
-
-#: A Hessian eigenvalue counts as zero when its absolute value is at most
-#: ``HESSIAN_NULL_RTOL`` times the largest absolute eigenvalue.
-HESSIAN_NULL_RTOL = 1e-8
 
 #: :func:`require_critical` accepts ``W`` as critical when ``‖∇F(W)‖`` is at most ``CRITICAL_RTOL`` times
 #: the size of the two terms that cancel in it, ``‖∇F(W) − λ W‖ + ‖λ W‖`` (layer by layer), plus the
@@ -275,9 +272,9 @@ class Classification:
     eigenvalues : ndarray
         The Hessian eigenvalues, increasing.
     n_negative : int
-        How many are negative (below ``−HESSIAN_NULL_RTOL · max|eigenvalue|``).
+        How many are negative (below ``−tol``, ``tol`` from :func:`hessian_null_tolerance`).
     nullity : int
-        How many are zero (within that tolerance).
+        How many are zero (``|h| ≤ tol``: rounding cannot tell them from zero).
     orbit_dim : int
         The dimension of the tangent space of the symmetry orbit through W.
     degenerate : bool
@@ -429,6 +426,83 @@ def orbit_dimension(problem, W):
     return orbit_tangent_basis(problem, W).shape[1]
 
 
+def hessian_null_tolerance(H, eigenvalues, tangent):
+    """The largest ``|h|`` of a computed eigenvalue ``h`` of ``H`` that rounding cannot tell from zero.
+
+    Two errors add up. The symmetric eigensolver returns the exact eigenvalues of ``H + E`` with
+    ``‖E‖₂ ≲ n ε ‖H‖₂`` (ε the machine epsilon, n the order of H). And ``W`` is critical only up to
+    rounding, so the directions ``T`` of its orbit, exactly null at the true critical point, are
+    null here only up to ``‖H T‖₂``: ``H − (H P + P H (I − P))``, ``P = T Tᵀ``, has T in its kernel
+    and differs from H by at most ``2 ‖H T‖₂``, so by Weyl's inequality ``dim T`` eigenvalues of H lie
+    within that of zero. Measured, not assumed: the tolerance follows the problem's scale at every λ
+    and depth.
+
+    Parameters
+    ----------
+    H : ndarray, shape (n, n)
+        A symmetric matrix (the Hessian at a critical point).
+    eigenvalues : ndarray
+        Its computed eigenvalues.
+    tangent : ndarray, shape (n, k)
+        Orthonormal columns that are null directions in exact arithmetic (the orbit's tangent
+        space, :func:`orbit_tangent_basis`); ``k`` may be 0.
+
+    Returns
+    -------
+    float
+    """
+    n = H.shape[0]
+    tol = n * np.finfo(float).eps * float(np.max(np.abs(eigenvalues), initial=0.0))
+    if tangent.shape[1]:
+        tol += 2 * float(np.linalg.norm(H @ tangent, 2))
+    return tol
+
+
+def _negative_scaling(problem, W):
+    """The singular value (in ``W_1``) of a component of the critical point W along whose balanced scaling
+    ``F`` curves down, or None.
+
+    A component is a singular triple of ``W_1`` carried through the layers: ``h_l = W_l h_{l−1} / a_l``.
+    Scaling it in every layer at once, ``d_l = a_l h_l h_{l−1}ᵀ``, gives the curvature
+    ``q = Σ_l λ_l a_l² + (2L² − L) p² − L(L − 1) p y``, ``p = Π_l a_l``, ``y = h_Lᵀ Ȳ h_0``, negative exactly
+    at the smaller root s₋ of (2). q is compared as ``A < B`` in logarithms (no underflow at any λ),
+    with the relative error of each side bounded by the measured residual of the component,
+    ``‖W_lᵀ h_l − a_l h_{l−1}‖ / a_l``, and rounding: a component that rounding does not resolve decides nothing.
+    """
+    eps = np.finfo(float).eps
+    L, lambdas = problem.L, problem.lambdas
+    left, values, right = np.linalg.svd(W[0])
+    y_scale = float(np.linalg.norm(problem.target, 2))
+    for c, a1 in enumerate(values):
+        if not a1 > 0:
+            break
+        h_prev, a, residual = right[c], [float(a1)], 0.0
+        h = left[:, c]
+        residual = max(np.linalg.norm(W[0].T @ h - a1 * h_prev), np.linalg.norm(W[0] @ h_prev - a1 * h)) / a1
+        for l in range(1, L):
+            w = W[l] @ h
+            al = float(np.linalg.norm(w))
+            if not al > 0:
+                break
+            h_next = w / al
+            residual = max(residual, np.linalg.norm(W[l].T @ h_next - al * h) / al)
+            a.append(al)
+            h = h_next
+        if len(a) < L:
+            continue
+        y = float(h @ problem.target @ right[c])
+        if not y > 0:
+            continue
+        log_a = np.log(a)
+        log_p = float(np.sum(log_a))
+        log_A = float(np.logaddexp.reduce(np.append(np.log(lambdas) + 2 * log_a, np.log(2 * L * L - L) + 2 * log_p)))
+        log_B = np.log(L * (L - 1)) + log_p + np.log(y)
+        delta = 2 * L * (residual + 4 * eps) + max(problem.dims) * eps * y_scale / y
+        if delta < 0.5 and log_A + np.log1p(delta) < log_B + np.log1p(-delta):
+            return float(a1)
+    return None
+
+
 def classify(problem, W, max_params=MAX_HESSIAN_PARAMS):
     """The kind of a critical point W, from its exact Hessian (Chapter 2, the classification).
 
@@ -441,8 +515,13 @@ def classify(problem, W, max_params=MAX_HESSIAN_PARAMS):
       singular values σ of ``λ_1^{1/2} W_1`` (each determines its ``y`` through (2)) and
       classified by the rules of Chapter 2.
 
+    * A component of W whose balanced scaling has negative curvature makes a strict saddle too (the
+      smaller root s₋ of (2)): at very small λ that curvature, of order λ, is below the rounding
+      resolution of the dense Hessian's eigenvalues, so it is computed on its own, from the
+      component's singular values, where rounding keeps its relative accuracy.
+
     ``rule`` in the result says which of these decided. Zero and negative eigenvalues are decided
-    with :data:`HESSIAN_NULL_RTOL`.
+    with :func:`hessian_null_tolerance`.
 
     Parameters
     ----------
@@ -475,16 +554,23 @@ def classify(problem, W, max_params=MAX_HESSIAN_PARAMS):
     """
     closed_form = CriticalSet(problem)
     W = require_critical(problem, W)
-    eigenvalues = np.linalg.eigvalsh(problem.hessian(W, max_params))
-    tol = HESSIAN_NULL_RTOL * float(np.max(np.abs(eigenvalues)))
+    H = problem.hessian(W, max_params)
+    eigenvalues = np.linalg.eigvalsh(H)
+    tangent = orbit_tangent_basis(problem, W)
+    tol = hessian_null_tolerance(H, eigenvalues, tangent)
     n_negative = int(np.sum(eigenvalues < -tol))
     nullity = int(np.sum(np.abs(eigenvalues) <= tol))
-    orbit_dim = orbit_dimension(problem, W)
+    orbit_dim = tangent.shape[1]
     degenerate = nullity > orbit_dim
+    escape = None if n_negative else _negative_scaling(problem, W)
 
     if n_negative > 0:
         kind = "strict saddle"
         rule = "Hessian inertia: a negative eigenvalue" + (" (at a degenerate point)" if degenerate else "")
+    elif escape is not None:
+        kind = "strict saddle"
+        rule = (f"scaling of a component: the curvature of F along the balanced scaling of the component of "
+                f"singular value {escape:.3g} (in W_1) is negative, below the dense Hessian's rounding resolution")
     elif not degenerate:
         best = closed_form.global_minimum_loss()
         loss = problem.loss(W)
