@@ -283,7 +283,7 @@ def normal_hessian(problem, W_bar, max_directions=4):
     Q, _ = np.linalg.qr(np.concatenate([T, np.eye(n)], axis=1))
     N = Q[:, T.shape[1]:n]                                 # an orthonormal basis of T^⊥
     eigenvalues = np.linalg.eigvalsh(H)
-    tol = hessian_null_tolerance(H, eigenvalues, T)
+    tol = hessian_null_tolerance(H, eigenvalues, T, problem.L)
     values, vectors = np.linalg.eigh(N.T @ H @ N)
     kernel = np.abs(values) <= tol
     kernel_normal_dim = int(np.sum(kernel))

@@ -109,7 +109,7 @@ def mirsky(problem, W, points):
 def hessian_kernel(problem, W):
     H = problem.hessian(W)
     values, vectors = np.linalg.eigh(H)
-    tol = hessian_null_tolerance(H, values, orbit_tangent_basis(problem, W))
+    tol = hessian_null_tolerance(H, values, orbit_tangent_basis(problem, W), problem.L)
     return vectors[:, np.abs(values) <= tol], values
 
 
@@ -298,7 +298,7 @@ def test_ratio_stays_bounded_at_nondegenerate_points(name):
         estimate = estimate_error_bound(problem, p.W, radii, n_random=3, seed=1)
         H = problem.hessian(p.W)
         eigenvalues = np.linalg.eigvalsh(H)
-        tol = hessian_null_tolerance(H, eigenvalues, orbit_tangent_basis(problem, p.W))
+        tol = hessian_null_tolerance(H, eigenvalues, orbit_tangent_basis(problem, p.W), problem.L)
         h_min = float(np.min(np.abs(eigenvalues[np.abs(eigenvalues) > tol])))
         assert estimate.kernel_normal_dim == 0
         assert np.isclose(estimate.h_min, h_min, rtol=1e-8, atol=0)
