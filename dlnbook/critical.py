@@ -234,7 +234,7 @@ def require_critical(problem, W, name="W"):
     TypeError, ValueError
         If ``W`` does not fit ``problem``, or is not a critical point.
     """
-    W = problem.check_weights(W, name=name)
+    W = _checks.problem(problem).check_weights(W, name=name)
     G = problem.grad(W)
     penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W)]
     size = sum(norm([g - p]) + norm([p]) for g, p in zip(G, penalty))      # norm: no underflow in the squares
@@ -300,6 +300,7 @@ class Classification:
 
 def skew_basis(n):
     """The basis ``E_ab − E_ba`` (a < b) of the n×n skew-symmetric matrices: the Lie algebra of O(n)."""
+    n = _checks.nonnegative_int("n", n)
     basis = []
     for a in range(n):
         for b in range(a + 1, n):
@@ -403,7 +404,7 @@ def hidden_rotation_dimension(problem, W):
     >>> hidden_rotation_dimension(problem, problem.zeros())
     0
     """
-    W = problem.check_weights(W)
+    W = _checks.problem(problem).check_weights(W)
     return _span(_hidden_rotation_tangents(W, problem.dims), W, problem.n_params).shape[1]
 
 
@@ -426,7 +427,7 @@ def orbit_dimension(problem, W):
     return orbit_tangent_basis(problem, W).shape[1]
 
 
-def hessian_null_tolerance(H, eigenvalues, tangent, depth):
+def hessian_null_tolerance(H, eigenvalues, tangent, L):
     """The largest ``|h|`` of a computed eigenvalue ``h`` of the Hessian ``H`` that rounding cannot tell from zero.
 
     Three errors add up (ε the machine epsilon, n the order of H, L the depth):
@@ -451,8 +452,8 @@ def hessian_null_tolerance(H, eigenvalues, tangent, depth):
     tangent : ndarray, shape (n, k)
         Orthonormal columns, null in exact arithmetic (the orbit's tangent space,
         :func:`orbit_tangent_basis`); ``k`` may be 0.
-    depth : int
-        The depth L of the network.
+    L : int
+        The depth of the network.
 
     Returns
     -------
@@ -461,12 +462,12 @@ def hessian_null_tolerance(H, eigenvalues, tangent, depth):
     H = _checks.matrix("H", H)
     eigenvalues = _checks.vector("eigenvalues", eigenvalues)
     tangent = _checks.matrix("tangent", tangent, allow_empty=True)
-    depth = _checks.depth(depth)
+    L = _checks.depth(L)
     if H.shape[0] != H.shape[1] or eigenvalues.shape != (H.shape[0],) or tangent.shape[0] != H.shape[0]:
         raise ValueError(f"H must be square with one eigenvalue per row and tangent one row per row of H: got "
                          f"H {H.shape}, eigenvalues {eigenvalues.shape}, tangent {tangent.shape}")
     n = H.shape[0]
-    tol = (n + 16 * depth) * np.finfo(float).eps * float(np.max(np.abs(eigenvalues), initial=0.0))
+    tol = (n + 16 * L) * np.finfo(float).eps * float(np.max(np.abs(eigenvalues), initial=0.0))
     if tangent.shape[1]:
         tol += 2 * float(np.linalg.norm(H @ tangent, 2))
     return tol
