@@ -239,7 +239,9 @@ def require_critical(problem, W, name="W"):
     penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W)]
     size = sum(norm([g - p]) + norm([p]) for g, p in zip(G, penalty))      # norm: no underflow in the squares
     gnorm = norm(G)
-    allowance = CRITICAL_ROUNDING * np.finfo(float).eps * _fit_size(problem, W)
+    # below the normal floats (λ‖W‖ near 1e−308) rounding is absolute: one smallest subnormal per entry
+    allowance = (CRITICAL_ROUNDING * np.finfo(float).eps * _fit_size(problem, W)
+                 + problem.n_params * np.finfo(float).smallest_subnormal)
     if gnorm > 0 and not gnorm <= CRITICAL_RTOL * size + allowance:
         raise ValueError(f"{name} is not a critical point: ‖∇F({name})‖ = {gnorm:.3g}, more than CRITICAL_RTOL = "
                          f"{CRITICAL_RTOL:g} times the size of its terms ({size:.3g}) plus the rounding "
@@ -479,7 +481,8 @@ def _negative_scaling(problem, W):
 
     A component is a singular triple ``(a_1, h_1, h_0)`` of ``W_1`` carried through the layers,
     ``a_l h_l = W_l h_{l−1}``; its balanced scaling is ``d_l ∝ a_l h_l h_{l−1}ᵀ`` (unit norm). The
-    curvature ``q = Σ_l λ_l ‖d_l‖² + ‖DP[d]‖² + ⟨P − Ȳ, D²P[d, d]⟩`` (P = W_{L:1}) is negative at the
+    curvature ``q = Σ_l λ_l ‖d_l‖² + ⟨DP[d] C, DP[d]⟩ + ⟨P C − B, D²P[d, d]⟩`` (P = W_{L:1}; C = X Xᵀ = I
+    and B = Ȳ up to rounding for a whitened problem) is negative at the
     smaller root s₋ of (2), of order λ. It is computed from products of the matrices themselves,
     with the usual bound on their rounding (``γ`` times the same products of absolute values), so a
     component that rounding does not resolve decides nothing; the triples come from one-sided Jacobi
@@ -488,9 +491,10 @@ def _negative_scaling(problem, W):
     L, lambdas, eps = problem.L, problem.lambdas, np.finfo(float).eps
     gamma = 4 * (L + max(problem.dims) + 2) * eps
     absW = [np.abs(Wl) for Wl in W]
+    C, B = problem.C, problem.B
     P = prefix_products(W)[-1]
-    residual = P - problem.target
-    residual_size = np.abs(residual) + np.abs(P) + np.abs(problem.target)
+    residual = P @ C - B
+    residual_size = np.abs(residual) + np.abs(P) @ np.abs(C) + np.abs(B)
     hidden, rows = _jacobi_rows(W[0])
     for k, a1 in enumerate((norm([row]) for row in rows)):
         if not a1 > 0:
@@ -510,8 +514,8 @@ def _negative_scaling(problem, W):
         q = float(sum(lam * np.sum(dl * dl) for lam, dl in zip(lambdas, d)))
         bound = q
         first, first_abs, second, second_abs = _directional_products(W, absW, d)
-        q += float(np.sum(first * first)) + float(np.sum(residual * second))
-        bound += 2 * float(np.sum(first_abs * first_abs)) + float(np.sum(residual_size * second_abs))
+        q += float(np.sum((first @ C) * first)) + float(np.sum(residual * second))
+        bound += 2 * float(np.sum((first_abs @ np.abs(C)) * first_abs)) + float(np.sum(residual_size * second_abs))
         if q < -gamma * bound:
             return float(a1)
     return None

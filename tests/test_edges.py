@@ -173,6 +173,7 @@ _levels = st.sampled_from([("tau", 0.5), ("between", 0.3), ("between", 0.7), ("g
 @example(L=3, exponent=-200.0, levels=[("glob", 4.0), ("glob", 1.5), ("between", 0.7)], width=3, tilt=True)
 @example(L=6, exponent=-120.0, levels=[("glob", 4.0), ("between", 0.3), ("between", 0.3)], width=2, tilt=True)
 @example(L=4, exponent=250.0, levels=[("glob", 4.0), ("between", 0.7)], width=2, tilt=False)
+@example(L=8, exponent=-275.0, levels=[("fixed", 3.0), ("fixed", 2.0), ("fixed", 2.0)], width=3, tilt=False)
 def test_classify_of_every_record_is_the_theorems_kind(L, exponent, levels, width, tilt):
     """At any depth and λ where the critical points are representable, classify (from the exact Hessian)
     gives every record of critical_points the kind the classification theorem gives its configuration."""
