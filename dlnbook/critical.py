@@ -481,8 +481,8 @@ def _negative_scaling(problem, W):
 
     A component is a singular triple ``(a_1, h_1, h_0)`` of ``W_1`` carried through the layers,
     ``a_l h_l = W_l h_{l−1}``; its balanced scaling is ``d_l ∝ a_l h_l h_{l−1}ᵀ`` (unit norm). The
-    curvature ``q = Σ_l λ_l ‖d_l‖² + ⟨DP[d] C, DP[d]⟩ + ⟨P C − B, D²P[d, d]⟩`` (P = W_{L:1}; C = X Xᵀ = I
-    and B = Ȳ up to rounding for a whitened problem) is negative at the
+    curvature ``q = Σ_l λ_l ‖d_l‖² + ⟨DP[d] C, DP[d]⟩ + ⟨P C − B, D²P[d, d]⟩`` (P = W_{L:1};
+    C = X Xᵀ = I and B = Ȳ up to rounding for a whitened problem) is negative at the
     smaller root s₋ of (2), of order λ. It is computed from products of the matrices themselves,
     with the usual bound on their rounding (``γ`` times the same products of absolute values), so a
     component that rounding does not resolve decides nothing; the triples come from one-sided Jacobi

@@ -176,7 +176,8 @@ _levels = st.sampled_from([("tau", 0.5), ("between", 0.3), ("between", 0.7), ("g
 @example(L=8, exponent=-275.0, levels=[("fixed", 3.0), ("fixed", 2.0), ("fixed", 2.0)], width=3, tilt=False)
 def test_classify_of_every_record_is_the_theorems_kind(L, exponent, levels, width, tilt):
     """At any depth and λ where the critical points are representable, classify (from the exact Hessian)
-    gives every record of critical_points the kind the classification theorem gives its configuration."""
+    gives every record of critical_points the kind the classification theorem gives its configuration,
+    and counts every tangent direction of the orbit as a zero eigenvalue."""
     lam = float(10.0 ** exponent)
     Lam = oracle_lambda_product(lam, L)
     tau, glob = oracle_tau(L, Lam), oracle_glob(L, Lam)
@@ -210,6 +211,7 @@ def test_classify_of_every_record_is_the_theorems_kind(L, exponent, levels, widt
         assert record.kind == expected, (record, expected)
         result = classify(problem, record.W)
         assert result.kind == expected, (record, result)
+        assert result.nullity >= result.orbit_dim, (record, result)     # the orbit's zeros count as zero
 
 
 def mp_hessian_inertia(L, lam, y, active, branches, dps):
