@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import dlnbook
-from dlnbook import Problem, critical, data, errorbound, plots, torch_backend
+from dlnbook import Problem, critical, data, plots, torch_backend
 
 pytestmark = pytest.mark.unit
 
