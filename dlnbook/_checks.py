@@ -126,7 +126,41 @@ def seed(value, name="seed"):
     """Return ``value`` if it can seed ``numpy.random.default_rng`` (None, an integer or a Generator)."""
     if isinstance(value, bool) or not (value is None or isinstance(value, (Integral, np.random.Generator))):
         raise TypeError(f"{name} must be None, an integer or a numpy Generator, got {value!r}")
+    if isinstance(value, Integral) and value < 0:
+        raise ValueError(f"{name} must be a nonnegative integer (or None, or a numpy Generator), got {value}")
     return value
+
+
+def generator(name, value):
+    """Return ``value`` if it is a numpy Generator, or raise a TypeError naming ``name``."""
+    if not isinstance(value, np.random.Generator):
+        raise TypeError(f"{name} must be a numpy Generator (numpy.random.default_rng(seed)), got {value!r}")
+    return value
+
+
+def problem(value, name="problem"):
+    """Return ``value`` if it is a :class:`~dlnbook.Problem`, or raise a TypeError naming ``name``."""
+    from .problem import Problem
+
+    if not isinstance(value, Problem):
+        raise TypeError(f"{name} must be a dlnbook.Problem, got {type(value).__name__}")
+    return value
+
+
+def label(name, value):
+    """Return ``value`` if it is a non-empty str, or raise naming ``name``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must be a non-empty str")
+    return value
+
+
+def flag(name, value):
+    """Return ``value`` if it is True or False (numpy bools included), or raise a TypeError naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def readonly(value):

@@ -10,7 +10,8 @@ of the scalar equation (2) (:mod:`dlnbook.scalar`). This module turns it into wh
 * :func:`orbit_tangent_basis`, :func:`orbit_dimension`: the directions along which the loss is
   constant by symmetry.
 
-The kinds are :data:`dlnbook.critical_set.KINDS`. A Hessian eigenvalue counts as zero within :data:`HESSIAN_NULL_RTOL`.
+The kinds are :data:`dlnbook.critical_set.KINDS`. A Hessian eigenvalue counts as zero when rounding cannot
+tell it from zero (:func:`hessian_null_tolerance`).
 """
 
 from dataclasses import dataclass
@@ -20,10 +21,6 @@ import numpy as np
 from . import _checks
 from .critical_set import CriticalSet, require_whitened
 from .problem import MAX_HESSIAN_PARAMS, norm, prefix_products
-
-#: A Hessian eigenvalue counts as zero when its absolute value is at most
-#: ``HESSIAN_NULL_RTOL`` times the largest absolute eigenvalue.
-HESSIAN_NULL_RTOL = 1e-8
 
 #: :func:`require_critical` accepts ``W`` as critical when ``‖∇F(W)‖`` is at most ``CRITICAL_RTOL`` times
 #: the size of the two terms that cancel in it, ``‖∇F(W) − λ W‖ + ‖λ W‖`` (layer by layer), plus the
@@ -237,12 +234,14 @@ def require_critical(problem, W, name="W"):
     TypeError, ValueError
         If ``W`` does not fit ``problem``, or is not a critical point.
     """
-    W = problem.check_weights(W, name=name)
+    W = _checks.problem(problem).check_weights(W, name=name)
     G = problem.grad(W)
     penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W)]
-    size = sum(np.linalg.norm(g - p) + np.linalg.norm(p) for g, p in zip(G, penalty))
+    size = sum(norm([g - p]) + norm([p]) for g, p in zip(G, penalty))      # norm: no underflow in the squares
     gnorm = norm(G)
-    allowance = CRITICAL_ROUNDING * np.finfo(float).eps * _fit_size(problem, W)
+    # below the normal floats (λ‖W‖ near 1e−308) rounding is absolute: one smallest subnormal per entry
+    allowance = (CRITICAL_ROUNDING * np.finfo(float).eps * _fit_size(problem, W)
+                 + problem.n_params * np.finfo(float).smallest_subnormal)
     if gnorm > 0 and not gnorm <= CRITICAL_RTOL * size + allowance:
         raise ValueError(f"{name} is not a critical point: ‖∇F({name})‖ = {gnorm:.3g}, more than CRITICAL_RTOL = "
                          f"{CRITICAL_RTOL:g} times the size of its terms ({size:.3g}) plus the rounding "
@@ -253,11 +252,11 @@ def require_critical(problem, W, name="W"):
 def _fit_size(problem, W):
     """``Σ_l ‖W_{L:l+1}‖ ‖W_{l−1:1}‖ (‖P C‖ + ‖B‖)``: the size of what the fit term of ∇_l F is computed from."""
     prefixes = prefix_products(W)
-    residual = np.linalg.norm(prefixes[-1] @ problem.C) + np.linalg.norm(problem.B)
+    residual = norm([prefixes[-1] @ problem.C]) + norm([problem.B])
     suffix, total = None, 0.0                           # suffix = W_{L:l+2}, None for the identity
     for l in range(problem.L - 1, -1, -1):              # layer l + 1, from the output side
-        prefix = 1.0 if l == 0 else np.linalg.norm(prefixes[l])
-        total += (1.0 if suffix is None else np.linalg.norm(suffix)) * prefix * residual
+        prefix = 1.0 if l == 0 else norm([prefixes[l]])
+        total += (1.0 if suffix is None else norm([suffix])) * prefix * residual
         suffix = W[l] if suffix is None else suffix @ W[l]
     return float(total)
 
@@ -275,9 +274,9 @@ class Classification:
     eigenvalues : ndarray
         The Hessian eigenvalues, increasing.
     n_negative : int
-        How many are negative (below ``−HESSIAN_NULL_RTOL · max|eigenvalue|``).
+        How many are negative (below ``−tol``, ``tol`` from :func:`hessian_null_tolerance`).
     nullity : int
-        How many are zero (within that tolerance).
+        How many are zero (``|h| ≤ tol``: rounding cannot tell them from zero).
     orbit_dim : int
         The dimension of the tangent space of the symmetry orbit through W.
     degenerate : bool
@@ -303,6 +302,7 @@ class Classification:
 
 def skew_basis(n):
     """The basis ``E_ab − E_ba`` (a < b) of the n×n skew-symmetric matrices: the Lie algebra of O(n)."""
+    n = _checks.nonnegative_int("n", n)
     basis = []
     for a in range(n):
         for b in range(a + 1, n):
@@ -406,7 +406,7 @@ def hidden_rotation_dimension(problem, W):
     >>> hidden_rotation_dimension(problem, problem.zeros())
     0
     """
-    W = problem.check_weights(W)
+    W = _checks.problem(problem).check_weights(W)
     return _span(_hidden_rotation_tangents(W, problem.dims), W, problem.n_params).shape[1]
 
 
@@ -429,20 +429,172 @@ def orbit_dimension(problem, W):
     return orbit_tangent_basis(problem, W).shape[1]
 
 
+def hessian_null_tolerance(H, eigenvalues, tangent, L):
+    """The largest ``|h|`` of a computed eigenvalue ``h`` of the Hessian ``H`` that rounding cannot tell from zero.
+
+    Three errors add up (ε the machine epsilon, n the order of H, L the depth):
+
+    * the symmetric eigensolver returns the exact eigenvalues of ``H + E`` with ``‖E‖₂ ≲ n ε ‖H‖₂``;
+    * each entry of H is a sum of products of up to L factors (the residual ``P − Ȳ`` among them),
+      computed, like W itself, in floating point: ``16 L ε ‖H‖₂`` (measured at minima, whose true
+      eigenvalues are ≥ 0: at most ``6.3 L ε ‖H‖₂``, at L = 3);
+    * W is critical only up to rounding, so the directions ``T`` of its orbit, exactly null at the
+      true critical point, are null here only up to ``‖H T‖₂``: ``H − (H P + P H (I − P))``,
+      ``P = T Tᵀ``, has T in its kernel and differs from H by at most ``2 ‖H T‖₂`` (Weyl's inequality).
+
+    So the tolerance follows the problem's own scale at every λ and depth, and a true zero of the
+    orbit's tangent space always counts as zero.
+
+    Parameters
+    ----------
+    H : ndarray, shape (n, n)
+        The Hessian at a critical point.
+    eigenvalues : ndarray
+        Its computed eigenvalues.
+    tangent : ndarray, shape (n, k)
+        Orthonormal columns, null in exact arithmetic (the orbit's tangent space,
+        :func:`orbit_tangent_basis`); ``k`` may be 0.
+    L : int
+        The depth of the network.
+
+    Returns
+    -------
+    float
+    """
+    H = _checks.matrix("H", H)
+    eigenvalues = _checks.vector("eigenvalues", eigenvalues)
+    tangent = _checks.matrix("tangent", tangent, allow_empty=True)
+    L = _checks.depth(L)
+    if H.shape[0] != H.shape[1] or eigenvalues.shape != (H.shape[0],) or tangent.shape[0] != H.shape[0]:
+        raise ValueError(f"H must be square with one eigenvalue per row and tangent one row per row of H: got "
+                         f"H {H.shape}, eigenvalues {eigenvalues.shape}, tangent {tangent.shape}")
+    n = H.shape[0]
+    tol = (n + 16 * L) * np.finfo(float).eps * float(np.max(np.abs(eigenvalues), initial=0.0))
+    if tangent.shape[1]:
+        tol += 2 * float(np.linalg.norm(H @ tangent, 2))
+    return tol
+
+
+def _negative_scaling(problem, W):
+    """The singular value (in ``W_1``) of a component of W along whose balanced scaling ``F`` certifiably
+    curves down, or None.
+
+    A component is a singular triple ``(a_1, h_1, h_0)`` of ``W_1`` carried through the layers,
+    ``a_l h_l = W_l h_{l−1}``; its balanced scaling is ``d_l ∝ a_l h_l h_{l−1}ᵀ`` (unit norm). The
+    curvature ``q = Σ_l λ_l ‖d_l‖² + ⟨DP[d] C, DP[d]⟩ + ⟨P C − B, D²P[d, d]⟩`` (P = W_{L:1};
+    C = X Xᵀ = I and B = Ȳ up to rounding for a whitened problem) is negative at the
+    smaller root s₋ of (2), of order λ. It is computed from products of the matrices themselves,
+    with the usual bound on their rounding (``γ`` times the same products of absolute values), so a
+    component that rounding does not resolve decides nothing; the triples come from one-sided Jacobi
+    rotations, which keep tiny singular values of row-scaled matrices to full relative accuracy.
+    """
+    L, lambdas, eps = problem.L, problem.lambdas, np.finfo(float).eps
+    gamma = 4 * (L + max(problem.dims) + 2) * eps
+    absW = [np.abs(Wl) for Wl in W]
+    C, B = problem.C, problem.B
+    P = prefix_products(W)[-1]
+    residual = P @ C - B
+    residual_size = np.abs(residual) + np.abs(P) @ np.abs(C) + np.abs(B)
+    hidden, rows = _jacobi_rows(W[0])
+    for k, a1 in enumerate((norm([row]) for row in rows)):
+        if not a1 > 0:
+            continue
+        h = [rows[k] / a1, hidden[:, k]]                  # h_0 (input side), h_1
+        a = [a1]
+        for l in range(1, L):
+            w = W[l] @ h[-1]
+            a.append(norm([w]))
+            if not a[-1] > 0:
+                break
+            h.append(w / a[-1])
+        if len(a) < L:
+            continue
+        a = np.array(a) / norm([np.array(a)])
+        d = [a[l] * np.outer(h[l + 1], h[l]) for l in range(L)]
+        q = float(sum(lam * np.sum(dl * dl) for lam, dl in zip(lambdas, d)))
+        bound = q
+        first, first_abs, second, second_abs = _directional_products(W, absW, d)
+        q += float(np.sum((first @ C) * first)) + float(np.sum(residual * second))
+        bound += 2 * float(np.sum((first_abs @ np.abs(C)) * first_abs)) + float(np.sum(residual_size * second_abs))
+        if q < -gamma * bound:
+            return float(a1)
+    return None
+
+
+def _directional_products(W, absW, d):
+    """``DP[d]``, ``D²P[d, d]`` of ``P = W_{L:1}``, and the same sums over absolute values (their rounding scale)."""
+    L = len(W)
+    first = first_abs = second = second_abs = 0.0
+    suffix = [None] * (L + 1)                           # suffix[l] = W_{L:l+1}, None for the identity
+    suffix_abs = [None] * (L + 1)
+    for l in range(L - 1, -1, -1):
+        suffix[l] = W[l] if suffix[l + 1] is None else suffix[l + 1] @ W[l]
+        suffix_abs[l] = absW[l] if suffix_abs[l + 1] is None else suffix_abs[l + 1] @ absW[l]
+    prefix, prefix_abs = np.eye(W[0].shape[1]), np.eye(W[0].shape[1])    # W_{l−1:1}
+    for l in range(L):
+        left, left_abs = _times(suffix[l + 1], d[l] @ prefix), _times(suffix_abs[l + 1], np.abs(d[l]) @ prefix_abs)
+        first, first_abs = first + left, first_abs + left_abs
+        middle, middle_abs = d[l] @ prefix, np.abs(d[l]) @ prefix_abs     # d_l W_{l−1:1}, then W_{m−1:l+1} d_l …
+        for m in range(l + 1, L):
+            second = second + 2 * _times(suffix[m + 1], d[m] @ middle)
+            second_abs = second_abs + 2 * _times(suffix_abs[m + 1], np.abs(d[m]) @ middle_abs)
+            middle, middle_abs = W[m] @ middle, absW[m] @ middle_abs
+        prefix, prefix_abs = W[l] @ prefix, absW[l] @ prefix_abs
+    return first, first_abs, second, second_abs
+
+
+def _times(left, right):
+    return right if left is None else left @ right
+
+
+def _jacobi_rows(A):
+    """Orthogonal ``Z`` and ``G = Zᵀ A`` with mutually orthogonal rows (one-sided Jacobi rotations), so that
+    ``A = Σ_k ‖g_k‖ z_k (g_k / ‖g_k‖)ᵀ`` is an SVD; rows already orthogonal are left as they are."""
+    G, n = np.array(A, dtype=float), A.shape[0]
+    Z = np.eye(n)
+    for _ in range(60):
+        rotated = False
+        for i in range(n):
+            for j in range(i + 1, n):
+                ni, nj = norm([G[i]]), norm([G[j]])
+                if ni == 0 or nj == 0:
+                    continue
+                rho = float((G[i] / ni) @ (G[j] / nj))
+                if abs(rho) <= 4 * np.finfo(float).eps:
+                    continue
+                rotated = True
+                with np.errstate(over="ignore"):
+                    zeta = (nj / ni - ni / nj) / (2 * rho)
+                    t = np.sign(zeta) / (abs(zeta) + np.sqrt(1 + zeta * zeta)) if np.isfinite(zeta) else 0.0
+                c = 1 / np.sqrt(1 + t * t)
+                s = c * t
+                G[[i, j]] = np.array([c * G[i] - s * G[j], s * G[i] + c * G[j]])
+                Z[:, [i, j]] = np.column_stack([c * Z[:, i] - s * Z[:, j], s * Z[:, i] + c * Z[:, j]])
+        if not rotated:
+            break
+    return Z, G
+
+
 def classify(problem, W, max_params=MAX_HESSIAN_PARAMS):
     """The kind of a critical point W, from its exact Hessian (Chapter 2, the classification).
 
     * Nondegenerate points (Hessian kernel = tangent space of the symmetry orbit, see
       :func:`orbit_dimension`): the kind follows from the Hessian's inertia. A negative eigenvalue
       makes a strict saddle; a positive semidefinite Hessian makes a local minimum, which is global
-      when its loss equals the closed-form global minimum value (relative tolerance 1e−9).
+      when its loss equals the closed-form global minimum value (up to the rounding of the two losses,
+      ``n ε`` relative to ``½‖Ȳ‖²``).
     * Degenerate points: a negative eigenvalue still makes a strict saddle. Otherwise the Hessian
       cannot decide, and the closed-form analysis does: W's configuration is read off from the
       singular values σ of ``λ_1^{1/2} W_1`` (each determines its ``y`` through (2)) and
       classified by the rules of Chapter 2.
 
+    * A component of W whose balanced scaling has negative curvature makes a strict saddle too (the
+      smaller root s₋ of (2)): at very small λ that curvature, of order λ, is below the rounding
+      resolution of the dense Hessian's eigenvalues, so it is computed on its own, from the
+      component's singular values, where rounding keeps its relative accuracy.
+
     ``rule`` in the result says which of these decided. Zero and negative eigenvalues are decided
-    with :data:`HESSIAN_NULL_RTOL`.
+    with :func:`hessian_null_tolerance`.
 
     Parameters
     ----------
@@ -475,21 +627,29 @@ def classify(problem, W, max_params=MAX_HESSIAN_PARAMS):
     """
     closed_form = CriticalSet(problem)
     W = require_critical(problem, W)
-    eigenvalues = np.linalg.eigvalsh(problem.hessian(W, max_params))
-    tol = HESSIAN_NULL_RTOL * float(np.max(np.abs(eigenvalues)))
+    H = problem.hessian(W, max_params)
+    eigenvalues = np.linalg.eigvalsh(H)
+    tangent = orbit_tangent_basis(problem, W)
+    tol = hessian_null_tolerance(H, eigenvalues, tangent, problem.L)
     n_negative = int(np.sum(eigenvalues < -tol))
     nullity = int(np.sum(np.abs(eigenvalues) <= tol))
-    orbit_dim = orbit_dimension(problem, W)
+    orbit_dim = tangent.shape[1]
     degenerate = nullity > orbit_dim
+    escape = None if n_negative else _negative_scaling(problem, W)
 
     if n_negative > 0:
         kind = "strict saddle"
         rule = "Hessian inertia: a negative eigenvalue" + (" (at a degenerate point)" if degenerate else "")
+    elif escape is not None:
+        kind = "strict saddle"
+        rule = (f"scaling of a component: the curvature of F along the balanced scaling of the component of "
+                f"singular value {escape:.3g} (in W_1) is negative, below the dense Hessian's rounding resolution")
     elif not degenerate:
         best = closed_form.global_minimum_loss()
         loss = problem.loss(W)
         scale = max(abs(best), 0.5 * float(np.sum(problem.target ** 2)), np.finfo(float).tiny)
-        kind = "global minimum" if loss <= best + 1e-9 * scale else "local minimum"
+        # the two losses are computed from terms of size `scale`, each with rounding error ≲ n ε scale
+        kind = "global minimum" if loss <= best + H.shape[0] * np.finfo(float).eps * scale else "local minimum"
         rule = ("Hessian inertia: positive semidefinite with kernel = orbit tangent space (a local minimum); "
                 "global by comparison with the closed-form global minimum value")
     else:

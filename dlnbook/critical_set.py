@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _checks
 from .data import orthonormal_columns
 from .problem import Problem
 from .scalar import BRANCHES, THRESHOLD_RTOL, global_threshold, positive_roots, threshold
@@ -118,6 +119,7 @@ class Spectrum:
     @classmethod
     def of(cls, problem):
         """The spectrum of the target ``Ȳ = problem.target``."""
+        problem = _checks.problem(problem)
         U, y, Vt = np.linalg.svd(problem.target, full_matrices=True)
         y = y.copy()
         scale = y[0] if y.size else 0.0
@@ -320,7 +322,9 @@ class CriticalSet:
         -------
         list of ndarray
         """
-        active = configuration.active if isinstance(configuration, Configuration) else configuration
+        active = self._active(configuration.active if isinstance(configuration, Configuration) else configuration)
+        if rng is not None:
+            rng = _checks.generator("rng", rng)
         problem, spectrum = self.problem, self.spectrum
         dims, lam, L = problem.dims, problem.lambdas, problem.L
         d0, dL = dims[0], dims[-1]
@@ -356,6 +360,25 @@ class CriticalSet:
                  @ (np.eye(dims[l - 1]) if Q[l - 1] is None else Q[l - 1].T) for l in range(1, L + 1)]
         return W
 
+    def _active(self, active):
+        """``active`` checked: pairs ``(j, σ)`` with distinct indices of nonzero singular values and σ ≥ 0."""
+        if isinstance(active, (str, bytes)) or not hasattr(active, "__len__"):
+            raise TypeError(f"configuration must be a Configuration or a sequence of pairs (j, σ), got "
+                            f"{type(active).__name__}")
+        pairs = []
+        for i, pair in enumerate(active):
+            if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+                raise TypeError(f"configuration[{i}] must be a pair (j, σ), got {pair!r}")
+            j = _checks.nonnegative_int(f"configuration[{i}] index j", pair[0])
+            sigma = _checks.real(f"configuration[{i}] value σ", pair[1], minimum=0)
+            if j >= self.spectrum.rank or any(j == k for k, _ in pairs):
+                raise ValueError(f"configuration[{i}] index j = {j} must name a distinct nonzero singular value of "
+                                 f"Ȳ (0 ≤ j < {self.spectrum.rank})")
+            pairs.append((j, sigma))
+        if len(pairs) > self.d_min:
+            raise ValueError(f"configuration has {len(pairs)} active components, more than d_min = {self.d_min}")
+        return tuple(pairs)
+
     def kind(self, configuration):
         """The kind of a configuration, from the closed-form classification of Chapter 2.
 
@@ -364,6 +387,10 @@ class CriticalSet:
         ClosedFormKind
             ``(kind, degenerate, rule)``; ``kind`` is one of :data:`KINDS`.
         """
+        if not isinstance(configuration, Configuration):
+            raise TypeError(f"configuration must be a Configuration (from configurations() or identify()), got "
+                            f"{type(configuration).__name__}")
+        self._active(configuration.active)
         L, y, d_min, tau = self.problem.L, self.spectrum.y, self.d_min, self.tau
         active_j, branches = configuration.indices, configuration.branches
         k = len(active_j)
@@ -417,6 +444,7 @@ class CriticalSet:
             If some σ matches no singular value of Ȳ (W is not critical).
         """
         problem, spectrum = self.problem, self.spectrum
+        W = problem.check_weights(W)
         L, tau = problem.L, self.tau
         log_mu = float(np.mean(np.log(problem.lambdas)))             # μ = Λ^{1/L}, never Λ itself
         sigmas = np.linalg.svd(np.sqrt(problem.lambdas[0]) * W[0], compute_uv=False)

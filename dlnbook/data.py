@@ -16,7 +16,11 @@ def orthonormal_columns(rng, rows, cols=None):
 
     ``cols`` defaults to ``rows``: a Haar-random orthogonal matrix. ``rng`` is a numpy Generator.
     """
-    cols = rows if cols is None else cols
+    rng = _checks.generator("rng", rng)
+    rows = _checks.nonnegative_int("rows", rows)
+    cols = rows if cols is None else _checks.nonnegative_int("cols", cols)
+    if cols > rows:
+        raise ValueError(f"cols must be at most rows = {rows} (orthonormal columns), got {cols}")
     if rows == 0 or cols == 0:
         return np.zeros((rows, cols))
     Q, R = np.linalg.qr(rng.normal(size=(rows, cols)))

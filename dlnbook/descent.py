@@ -22,6 +22,7 @@ trajectory then ends at the last iterate before that one (no NaN or infinite val
 its ``suggested_step`` is a smaller step to try.
 """
 
+import inspect
 import math
 from typing import Callable, NamedTuple
 
@@ -35,6 +36,20 @@ from .trajectory import BatchTrajectory, Trajectory, stop_message
 
 
 # --- checks at the boundary ------------------------------------------------------------------------
+
+def _check_callback(callback):
+    """A TypeError naming ``callback`` unless it can be called as ``callback(k, W)``."""
+    if not callable(callback):
+        raise TypeError(f"callback must be a function callback(k, W), got {type(callback).__name__}")
+    try:
+        signature = inspect.signature(callback)
+    except (TypeError, ValueError):                      # some builtins have no signature: trust them
+        return
+    try:
+        signature.bind(0, [])
+    except TypeError as error:
+        raise TypeError(f"callback must accept two arguments, callback(k, W): {error}") from None
+
 
 def _check_options(max_iter, tol, record_every, progress):
     """The options shared by every descent, checked."""
@@ -119,8 +134,8 @@ def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_
     W = problem.check_weights(W0, name="W0")
     step = check_step(step)
     max_iter, tol, record_every = _check_options(max_iter, tol, record_every, progress)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be a function callback(k, W), got {type(callback).__name__}")
+    if callback is not None:
+        _check_callback(callback)
     C, B, half_yy, lambdas = problem.C, problem.B, problem.half_yy, problem.lambdas
     backtrack = step is None
 

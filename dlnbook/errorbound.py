@@ -22,7 +22,7 @@ the flattened weight list, ``‖W‖² = Σ_l ‖W_l‖_F²``.
 
 This module needs the closed form of :mod:`dlnbook.critical_set`, so it applies to whitened problems only.
 Equality with τ_L is decided with :data:`dlnbook.scalar.THRESHOLD_RTOL`, zero Hessian eigenvalues with
-:data:`dlnbook.critical.HESSIAN_NULL_RTOL`, and criticality by :func:`dlnbook.critical.require_critical`.
+:func:`dlnbook.critical.hessian_null_tolerance`, and criticality by :func:`dlnbook.critical.require_critical`.
 """
 
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
-from .critical import HESSIAN_NULL_RTOL, orbit_tangent_basis, require_critical
+from .critical import hessian_null_tolerance, orbit_tangent_basis, require_critical
 from .critical_set import CriticalSet, require_whitened
 from .distance import distance_to_critical_set
 from .scalar import THRESHOLD_RTOL
@@ -245,7 +245,7 @@ def normal_hessian(problem, W_bar, max_directions=4):
     space ``T`` lies in the Hessian's kernel. ``W̄`` is *nondegenerate* (Morse–Bott) when the kernel
     is exactly ``T``: then the Hessian is invertible on the normal space ``T^⊥``, and its smallest
     absolute eigenvalue there, ``h_min``, sets the error-bound constant (κ ≈ 1 / h_min, Chapter 3).
-    Zero eigenvalues are decided with :data:`dlnbook.critical.HESSIAN_NULL_RTOL`.
+    Zero eigenvalues are decided with :func:`dlnbook.critical.hessian_null_tolerance`.
 
     Parameters
     ----------
@@ -283,7 +283,7 @@ def normal_hessian(problem, W_bar, max_directions=4):
     Q, _ = np.linalg.qr(np.concatenate([T, np.eye(n)], axis=1))
     N = Q[:, T.shape[1]:n]                                 # an orthonormal basis of T^⊥
     eigenvalues = np.linalg.eigvalsh(H)
-    tol = HESSIAN_NULL_RTOL * float(np.max(np.abs(eigenvalues)))
+    tol = hessian_null_tolerance(H, eigenvalues, T, problem.L)
     values, vectors = np.linalg.eigh(N.T @ H @ N)
     kernel = np.abs(values) <= tol
     kernel_normal_dim = int(np.sum(kernel))

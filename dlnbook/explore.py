@@ -227,6 +227,13 @@ class Explorable:
         unknown = set(positions) - set(self.names)
         if unknown:
             raise ValueError(f"unknown controls {sorted(unknown)}; the controls are {self.names}")
+        for name, position in positions.items():
+            size = len(self.grids[name])
+            if isinstance(position, bool) or not isinstance(position, Integral):
+                raise TypeError(f"{name} must be the index of one of its values (an int), got {position!r}")
+            if not 0 <= position < size:
+                raise ValueError(f"{name} must be the index of one of its {size} values (0 to {size - 1}), "
+                                 f"got {position}")
         indices = [positions.get(n, self.start[n]) for n in self.names]
         return int(np.ravel_multi_index(indices, [len(self.grids[n]) for n in self.names]))
 

@@ -35,6 +35,16 @@ def _axes(ax):
     return ax
 
 
+def _line_style(style):
+    """A TypeError naming the option unless every ``**style`` option is a property of a matplotlib line."""
+    from matplotlib.lines import Line2D
+
+    try:
+        Line2D([], []).set(**style)
+    except AttributeError as error:
+        raise TypeError(f"**style: {error}") from None
+
+
 def _grid(name, values):
     """Return ``values`` as a non-empty, finite, 1-D float64 array, or raise naming ``name``."""
     array = _checks.vector(name, values)
@@ -299,6 +309,15 @@ def plot_convergence(trajectory, ax=None, fit=True, label=None, distance=False, 
     -------
     matplotlib Axes
     """
+    from .trajectory import Trajectory
+
+    if not isinstance(trajectory, Trajectory):
+        raise TypeError(f"trajectory must be a dlnbook.Trajectory (one run; index a batch: batch[b]), "
+                        f"got {type(trajectory).__name__}")
+    fit, distance = _checks.flag("fit", fit), _checks.flag("distance", distance)
+    if label is not None:
+        label = _checks.label("label", label)
+    _line_style(style)
     ax = _axes(ax)
     (line,) = ax.semilogy(trajectory.iteration, trajectory.grad_norm, label=label or r"$\|\nabla F(W_k)\|$",
                           **style)

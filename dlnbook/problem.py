@@ -206,6 +206,8 @@ class Problem:
             As in :class:`Problem`.
         """
         Ybar = _checks.matrix("Ybar", Ybar)
+        with np.errstate(over="ignore"):
+            finite(0.5 * float(np.sum(np.square(Ybar))), "‖Ȳ‖²", "Ybar", [Ybar])
         _checks.allocation(Ybar.shape[1] ** 2, f"the identity inputs of a target with {Ybar.shape[1]} columns")
         return cls(np.eye(Ybar.shape[1]), Ybar, widths, lam)
 
@@ -238,6 +240,7 @@ class Problem:
         ValueError
             If a layer has the wrong shape or non-finite entries.
         """
+        name = _checks.label("name", name)
         if isinstance(W, np.ndarray) or not hasattr(W, "__len__") or isinstance(W, (str, bytes)):
             raise TypeError(f"{name} must be a sequence of {self.L} weight matrices [W_1, ..., W_L], "
                             f"got {type(W).__name__}")

@@ -47,6 +47,17 @@ def fit_line(k, logg):
     return LinearRate(float(np.exp(slope)), int(k[0]), int(k[-1]), float(slope), float(intercept), residual)
 
 
+def fit_options(start=None, stop=None, atol=0.01, min_records=5):
+    """The options of :func:`linear_rate`, checked (an unknown option is a TypeError naming it)."""
+    start = None if start is None else _checks.real("start", start)
+    stop = None if stop is None else _checks.real("stop", stop)
+    atol = _checks.positive_real("atol", atol)
+    min_records = _checks.positive_int("min_records", min_records)
+    if min_records < 2:
+        raise ValueError(f"min_records must be at least 2 (a line needs two points), got {min_records}")
+    return start, stop, atol, min_records
+
+
 def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
     """The contraction factor q per step of the gradient norms ``g`` recorded at iterations ``k``.
 
@@ -76,24 +87,21 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
     ValueError
         If fewer than ``min_records`` usable records lie in the range.
     """
-    atol = _checks.positive_real("atol", atol)
-    min_records = _checks.positive_int("min_records", min_records)
-    if min_records < 2:
-        raise ValueError(f"min_records must be at least 2 (a line needs two points), got {min_records}")
+    start, stop, atol, min_records = fit_options(start, stop, atol, min_records)
     usable = np.isfinite(g) & (g > RATE_FLOOR * np.max(g[np.isfinite(g)], initial=0.0))
     if start is not None or stop is not None:
-        lo = -np.inf if start is None else _checks.real("start", start)
-        hi = np.inf if stop is None else _checks.real("stop", stop)
+        lo = -np.inf if start is None else start
+        hi = np.inf if stop is None else stop
         usable &= (k >= lo) & (k <= hi)
         chosen = np.flatnonzero(usable)
         if chosen.size < min_records:
             raise ValueError(f"start={start}, stop={stop} leave {chosen.size} usable records; "
-                             f"a fit needs at least {min_records}")
+                             f"a fit needs at least min_records={min_records}")
         return fit_line(k[chosen], np.log(g[chosen]))
     last = np.flatnonzero(usable)
     if last.size < min_records:
         raise ValueError(f"the run has {last.size} usable records (positive, finite gradient norms above "
-                         f"the rounding floor); a fit needs at least {min_records}")
+                         f"the rounding floor); a fit needs at least min_records={min_records}")
     end = last[-1]
     candidates = np.flatnonzero(usable[:end + 1])
     keep = candidates[:len(candidates) - min_records + 1]

@@ -17,6 +17,7 @@ import numpy as np
 from . import _checks
 from .descent import Backend, run_batch
 from .problem import Problem
+from .steps import check_step
 
 
 def _torch():
@@ -124,6 +125,7 @@ def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_
     W0 = [w.detach().cpu().numpy() if isinstance(w, torch.Tensor) else w for w in W0] \
         if hasattr(W0, "__len__") and not isinstance(W0, (np.ndarray, str, bytes)) else W0
     W = problem.check_weights(W0, name="W0")
+    check_step(step)                                    # one run: a number, not one step per run
     return gradient_descent_batch(problem, [Wl[None] for Wl in W], step, max_iter, tol, record_every, progress,
                                   device)[0]
 

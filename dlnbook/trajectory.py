@@ -223,6 +223,7 @@ class BatchTrajectory:
 
     def linear_rates(self, **kwargs):
         """``q`` of :meth:`Trajectory.linear_rate` for every run (NaN where a run has too few records)."""
+        rates.fit_options(**kwargs)                     # bad options are an error, not a row of NaN
         out = np.full(len(self), np.nan)
         for b in range(len(self)):
             try:

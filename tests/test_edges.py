@@ -11,7 +11,7 @@ import sys
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -20,6 +20,7 @@ from helpers import SETTINGS  # noqa: E402
 import dlnbook  # noqa: E402
 from dlnbook import Problem, classify, critical_points, global_threshold, stationarity_roots, threshold  # noqa: E402
 from dlnbook.critical import require_critical  # noqa: E402
+from dlnbook.critical_set import TIE_RTOL  # noqa: E402
 from dlnbook.scalar import positive_roots  # noqa: E402
 
 pytestmark = pytest.mark.unit
@@ -132,6 +133,144 @@ def test_every_record_is_critical_at_any_lambda(L, lam):
         require_critical(problem, record.W)
     if L <= 3:
         classify(problem, records[-1].W)       # accepted (the Hessian is built: small problems only)
+
+
+def oracle_glob(L, Lam):
+    """τ^glob = (L−1)(L−2)^{−(L−2)/(2L−2)} Λ^{1/(2L−2)} (= τ_2 at L = 2), Chapter 2."""
+    L = mpmath.mpf(L)
+    return (L - 1) * ((L - 2) ** (-(L - 2) / (2 * L - 2)) if L > 2 else 1) * Lam ** (1 / (2 * L - 2))
+
+
+def theorem_kind(y, L, Lam, d_min, active, branches):
+    """The kind of a configuration by the classification theorem of Chapter 2 (math.md §3), from the
+    singular values ``y`` of Ȳ, the active indices and their branches, away from τ_L and τ^glob."""
+    chosen = sorted(y[j] for j in active)
+    left_out = sorted((v for i, v in enumerate(y) if i not in active), reverse=True)
+    skips = bool(chosen) and bool(left_out) and left_out[0] > chosen[0]
+    if L == 2:
+        top = min(d_min, sum(1 for v in y if v > mpmath.sqrt(Lam)))
+        return "global minimum" if not skips and len(chosen) == top else "strict saddle"
+    if "-" in branches or skips:
+        return "strict saddle"
+    glob = oracle_glob(L, Lam)
+    full = len(chosen) == d_min or not left_out or left_out[0] < glob
+    return "global minimum" if all(v > glob for v in chosen) and full else "local minimum"
+
+
+#: the singular values of Ȳ: multiples of τ_L and τ^glob (below τ_L, between τ_L and τ^glob, above τ^glob)
+#: or fixed values whatever λ (far above the thresholds at small λ); drawn with repetition, so ties occur
+_levels = st.sampled_from([("tau", 0.5), ("between", 0.3), ("between", 0.7), ("glob", 1.5), ("glob", 4.0),
+                           ("fixed", 3.0), ("fixed", 2.0), ("fixed", 1.0)])
+
+
+@pytest.mark.property
+@settings(SETTINGS, max_examples=25)
+@given(L=st.sampled_from([2, 3, 4, 5, 6, 8, 12]), exponent=st.floats(min_value=-300.0, max_value=300.0),
+       levels=st.lists(_levels, min_size=1, max_size=3), width=st.integers(1, 3), tilt=st.booleans())
+@example(L=3, exponent=-10.0, levels=[("fixed", 3.0), ("fixed", 2.0), ("fixed", 1.0)], width=3, tilt=False)
+@example(L=2, exponent=-12.0, levels=[("fixed", 3.0), ("fixed", 2.0), ("fixed", 2.0)], width=3, tilt=False)
+@example(L=5, exponent=-150.0, levels=[("fixed", 3.0), ("fixed", 2.0), ("fixed", 2.0)], width=3, tilt=True)
+@example(L=3, exponent=-200.0, levels=[("glob", 4.0), ("glob", 1.5), ("between", 0.7)], width=3, tilt=True)
+@example(L=6, exponent=-120.0, levels=[("glob", 4.0), ("between", 0.3), ("between", 0.3)], width=2, tilt=True)
+@example(L=4, exponent=250.0, levels=[("glob", 4.0), ("between", 0.7)], width=2, tilt=False)
+@example(L=8, exponent=-275.0, levels=[("fixed", 3.0), ("fixed", 2.0), ("fixed", 2.0)], width=3, tilt=False)
+def test_classify_of_every_record_is_the_theorems_kind(L, exponent, levels, width, tilt):
+    """At any depth and λ where the critical points are representable, classify (from the exact Hessian)
+    gives every record of critical_points the kind the classification theorem gives its configuration,
+    and counts every tangent direction of the orbit as a zero eigenvalue."""
+    lam = float(10.0 ** exponent)
+    Lam = oracle_lambda_product(lam, L)
+    tau, glob = oracle_tau(L, Lam), oracle_glob(L, Lam)
+    y = []
+    for where, c in levels:
+        value = {"tau": c * tau, "glob": c * glob, "between": tau + c * (glob - tau), "fixed": c}[where]
+        y.append(float(value))
+    if L == 2:                                       # τ^glob = τ_2: "between" is empty, use above instead
+        y = [v if v < 0.9 * float(tau) or v > 1.1 * float(tau) else 2.0 * float(tau) for v in y]
+    y = sorted(y, reverse=True)
+    assume(y[0] < 1e100 and y[-1] > 1e-140)          # ‖Ȳ‖² and the loss stay finite and normal floats
+    yv = [mpmath.mpf(v) for v in y]
+    # values within TIE_RTOL·y_1 of each other are one tied value, and below it zero (documented snapping)
+    assume(all(a == b or abs(a - b) > 10 * TIE_RTOL * y[0] for a in y for b in y) and y[-1] > 10 * TIE_RTOL * y[0])
+    assume(all(abs(v / tau - 1) > 1e-3 and abs(v / glob - 1) > 1e-3 for v in yv))   # off the thresholds
+    target = np.diag(y)
+    if tilt:                                         # singular vectors that are not the coordinate axes
+        assume(y[-1] > 1e-6 * y[0])                  # (rotated, a value below ε·y_1 is lost in rounding)
+        rng = np.random.default_rng(len(y) * L)
+        Q1, _ = np.linalg.qr(rng.standard_normal((len(y), len(y))))
+        Q2, _ = np.linalg.qr(rng.standard_normal((len(y), len(y))))
+        target = Q1 @ target @ Q2.T
+    problem = Problem.from_target(target, widths=[width] * (L - 1), lam=lam)
+    records = critical_points(problem)
+    # a root σ of (2) below the smallest normal float cannot be stored (its weights would round to 0)
+    assume(all(sigma >= 1e-300 for record in records for _, sigma in record.active))
+    spectrum = sorted(np.linalg.svd(target, compute_uv=False), reverse=True)
+    for record in records:
+        active = [j for j, _ in record.active]
+        expected = theorem_kind([mpmath.mpf(float(v)) for v in spectrum], L, Lam, width, active, record.branches)
+        assert record.kind == expected, (record, expected)
+        result = classify(problem, record.W)
+        assert result.kind == expected, (record, result)
+        assert result.nullity >= result.orbit_dim, (record, result)     # the orbit's zeros count as zero
+
+
+def mp_hessian_inertia(L, lam, y, active, branches, dps):
+    """(negative, zero) counts of the eigenvalues of ∇²F at the exact critical point, in mpmath at ``dps``
+    digits: Ȳ = diag(y), widths = len(y), the roots of (2) found at that precision (oracle_roots)."""
+    with mpmath.workdps(dps):
+        d, Lam, lam = len(y), mpmath.mpf(lam) ** L, mpmath.mpf(lam)
+        W = [mpmath.zeros(d, d) for _ in range(L)]
+        for (j, branch) in zip(active, branches):
+            roots = oracle_roots(y[j], L, Lam)
+            sigma = roots[0] if branch == "+" else roots[-1]
+            for l in range(L):
+                W[l][j, j] = sigma / mpmath.sqrt(lam)
+        Ybar = mpmath.diag([mpmath.mpf(v) for v in y])
+
+        def product(layers):
+            out = mpmath.eye(d)
+            for M in layers:
+                out = M * out
+            return out
+        P = product(W)
+        coords = [(l, a, b) for l in range(L) for a in range(d) for b in range(d)]
+
+        def unit(a, b):
+            E = mpmath.zeros(d, d)
+            E[a, b] = 1
+            return E
+        first = [product([unit(a, b) if m == l else W[m] for m in range(L)]) for l, a, b in coords]
+        n = len(coords)
+        H = mpmath.zeros(n, n)
+        for p, (l, a, b) in enumerate(coords):
+            for q, (m, c, e) in enumerate(coords):
+                value = sum(first[p][i, k] * first[q][i, k] for i in range(d) for k in range(d))
+                if p == q:
+                    value += lam
+                if l != m:
+                    second = product([unit(a, b) if i == l else unit(c, e) if i == m else W[i] for i in range(L)])
+                    value += sum((P[i, k] - Ybar[i, k]) * second[i, k] for i in range(d) for k in range(d))
+                H[p, q] = value
+        values = mpmath.eigsy(H, eigvals_only=True)
+        size = max(abs(v) for v in values)
+        zero = size * mpmath.mpf(10) ** (-(dps // 2))
+        return sum(1 for v in values if v < -zero), sum(1 for v in values if abs(v) <= zero)
+
+
+@pytest.mark.parametrize("L, lam", [(3, 1e-10), (3, 1e-14), (3, 1e-30), (4, 1e-20), (2, 1e-12), (3, 1e5)])
+def test_inertia_against_a_50_digit_hessian(L, lam):
+    """classify's inertia equals that of the Hessian at the exact critical point computed at high precision
+    (widths 2, Ȳ = diag(y): 4L parameters), for every configuration, where the double-precision Hessian
+    alone could not resolve the curvature of order λ."""
+    y = [3.0, 2.0] if lam < 1 else [3.0 * float(oracle_glob(L, oracle_lambda_product(lam, L))), 0.5]
+    problem = Problem.from_target(np.diag(y), widths=[2] * (L - 1), lam=lam)
+    dps = 50 + int(2 * abs(np.log10(lam)))
+    for record in critical_points(problem):
+        active = [j for j, _ in record.active]
+        negative, _ = mp_hessian_inertia(L, lam, y, active, record.branches, dps)
+        result = classify(problem, record.W)
+        assert (negative > 0) == (result.kind == "strict saddle"), (record, negative, result)
+        assert (negative > 0) == (record.kind == "strict saddle")
 
 
 def test_require_critical_still_rejects_a_moved_point():

@@ -27,7 +27,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from helpers import SETTINGS, flat, haar, list_norm, numerical_threshold, random_direction  # noqa: E402
 
 from dlnbook import Problem, critical_points, threshold  # noqa: E402
-from dlnbook.critical import HESSIAN_NULL_RTOL, orbit_tangent_basis  # noqa: E402
+from dlnbook.critical import hessian_null_tolerance, orbit_tangent_basis  # noqa: E402
 from dlnbook.data import planted  # noqa: E402
 from dlnbook.distance import distance_to_critical_set  # noqa: E402
 from dlnbook.errorbound import error_bound_holds, error_bound_ratio, estimate_error_bound, normal_hessian  # noqa: E402
@@ -107,8 +107,9 @@ def mirsky(problem, W, points):
 
 
 def hessian_kernel(problem, W):
-    values, vectors = np.linalg.eigh(problem.hessian(W))
-    tol = HESSIAN_NULL_RTOL * np.max(np.abs(values))
+    H = problem.hessian(W)
+    values, vectors = np.linalg.eigh(H)
+    tol = hessian_null_tolerance(H, values, orbit_tangent_basis(problem, W), problem.L)
     return vectors[:, np.abs(values) <= tol], values
 
 
@@ -295,8 +296,9 @@ def test_ratio_stays_bounded_at_nondegenerate_points(name):
               next(p for p in points if p.kind == "global minimum")]
     for p in chosen:
         estimate = estimate_error_bound(problem, p.W, radii, n_random=3, seed=1)
-        _, eigenvalues = hessian_kernel(problem, p.W)
-        tol = HESSIAN_NULL_RTOL * np.max(np.abs(eigenvalues))
+        H = problem.hessian(p.W)
+        eigenvalues = np.linalg.eigvalsh(H)
+        tol = hessian_null_tolerance(H, eigenvalues, orbit_tangent_basis(problem, p.W), problem.L)
         h_min = float(np.min(np.abs(eigenvalues[np.abs(eigenvalues) > tol])))
         assert estimate.kernel_normal_dim == 0
         assert np.isclose(estimate.h_min, h_min, rtol=1e-8, atol=0)

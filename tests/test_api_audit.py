@@ -1,0 +1,449 @@
+"""Every argument of every public function, tried with hostile values.
+
+The public API is collected from the signatures themselves (``dlnbook.__all__``, the public functions of
+the modules it names and of :mod:`dlnbook.plots` and :mod:`dlnbook.torch_backend`, and the public
+methods of the classes it names), and :data:`AUDIT` must have a row for every argument of every one of
+them: a new function or argument without a row fails :func:`test_every_public_argument_has_a_row`.
+Each row gives a valid call and hostile values for one argument; the call with that argument replaced
+must raise a TypeError or a ValueError whose message names the argument (never a numpy or torch error
+from deep inside, never a silent NaN).
+"""
+
+import inspect
+import math
+import re
+
+import numpy as np
+import pytest
+
+import dlnbook
+from dlnbook import Problem, critical, data, plots, torch_backend
+
+pytestmark = pytest.mark.unit
+
+try:
+    import torch
+except ImportError:                                     # pragma: no cover - torch is in requirements
+    torch = None
+
+# --- what is public --------------------------------------------------------------------------------
+
+#: results built by the library and read by the user: their constructors are not an input boundary
+RECORDS = {"CriticalPoint", "Classification", "ScalarCriticalPoints", "Spectrum", "ErrorBoundCheck",
+           "DistanceBracket", "RatioBracket", "ErrorBoundEstimate", "NormalHessian", "Trajectory",
+           "BatchTrajectory", "LinearRate", "RatePrediction"}
+
+
+def public_callables():
+    """``{qualified name: callable}`` of the public API (see the module docstring)."""
+    found = {}
+
+    def functions_of(module, prefix):
+        names = getattr(module, "__all__", [n for n in dir(module) if not n.startswith("_")])
+        for name in names:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj) and obj.__module__ == module.__name__:
+                found[f"{prefix}{name}"] = obj
+
+    for name in dlnbook.__all__:
+        obj = getattr(dlnbook, name)
+        if inspect.ismodule(obj):
+            functions_of(obj, f"{name}.")
+        elif inspect.isclass(obj):
+            if name not in RECORDS and not issubclass(obj, tuple):
+                found[name] = obj
+            for member, value in inspect.getmembers(obj):
+                if not member.startswith("_") and (inspect.isfunction(value) or inspect.ismethod(value)):
+                    found[f"{name}.{member}"] = value
+        elif callable(obj):
+            found[name] = obj
+    functions_of(plots, "plots.")
+    functions_of(torch_backend, "torch_backend.")
+    return found
+
+
+def arguments(function):
+    """The arguments of ``function`` a user passes (not self/cls; ``**options`` as its documented keys)."""
+    names = []
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.name in ("self", "cls"):
+            continue
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            names.append("**" + parameter.name)
+        else:
+            names.append(parameter.name)
+    return names
+
+
+# --- valid calls ----------------------------------------------------------------------------------
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(3, 8))
+Y = RNG.normal(size=(2, 8))
+
+
+def general():
+    return Problem(X, Y, widths=[4], lam=0.1)
+
+
+def whitened():
+    return Problem.from_target([[2.0, 0.0], [0.0, 1.5]], widths=[2], lam=0.5)
+
+
+def point():
+    problem = whitened()
+    return problem, [np.array(Wl) for Wl in dlnbook.critical_points(problem)[-1].W]
+
+
+def run():
+    problem = whitened()
+    return dlnbook.gradient_descent(problem, problem.random_weights(seed=0, scale=0.5), max_iter=60)
+
+
+def batch_run():
+    problem = whitened()
+    W0s = [np.stack([Wl, 0.5 * Wl]) for Wl in problem.random_weights(seed=0, scale=0.5)]
+    return dlnbook.gradient_descent_batch(problem, W0s, max_iter=60)
+
+
+def draw(a, b):
+    import matplotlib.pyplot as plt
+    figure, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [a, b])
+    return figure
+
+
+EXPLORE = dict(draw=draw, controls={"a": [0, 1], "b": [1, 2]}, alt="a line", default=None, labels=None,
+               figsize=(2.0, 1.5), dpi=50, max_frames=10)
+
+
+def explorable():
+    return dlnbook.Explorable(**EXPLORE)
+
+
+def sequential():
+    return torch_backend.to_sequential(whitened().random_weights(seed=0))
+
+
+def grad_tensor(shape):
+    return torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+
+
+# --- hostile values ----------------------------------------------------------------------------------
+
+NAN, INF = float("nan"), float("inf")
+#: a positive integer (a size, a count, an iteration limit)
+POSITIVE_INT = ["3", 2.5, True, None, 0, -1, NAN, [2]]
+#: a nonnegative integer
+NONNEGATIVE_INT = ["3", 2.5, True, None, -1, NAN]
+#: a seed: None, a nonnegative integer or a numpy Generator
+SEED = ["1", 1.5, True, -1, [1], object()]
+#: a positive finite real
+POSITIVE = ["a", None, NAN, INF, -1.0, 0.0, True, [1.0], 1j]
+#: a finite real
+REAL = ["a", None, NAN, INF, True, [1.0], 1j]
+#: True or False
+FLAG = ["yes", None, 2, 1.0]
+#: a Problem
+PROBLEM = ["p", None, 3, [1.0]]
+#: a whitened Problem
+WHITENED_PROBLEM = PROBLEM + [general()]
+#: a list of weights for the whitened 2-2-2 problem
+WEIGHTS = ["W", None, 3, np.zeros((2, 2)), [np.zeros((2, 2))], [np.zeros((2, 2)), np.zeros((3, 2))],
+           [np.full((2, 2), NAN), np.zeros((2, 2))], [np.zeros((2, 2)), "W"]]
+#: a matplotlib Axes or None
+AX = ["a", 3, [1]]
+#: a torch device
+DEVICE = [3, "meta", "mps", "gpu", None, ["cpu"]]
+#: a whitened critical point's λ, a scalar or one per layer
+LAM = ["a", None, NAN, -1.0, 0.0, True, [0.5], [0.5, "a"], [[0.5, 0.5]]]
+
+#: one row per (public callable, argument): a valid call (a function returning ``(callable, kwargs)``)
+#: and the hostile values for that argument; for methods, the callable is bound to a fresh object
+AUDIT = {}
+
+
+def row(name, call, /, **hostile):
+    for argument, values in hostile.items():
+        AUDIT[(name, argument)] = (call, values)
+
+
+def exempt(name, argument, reason):
+    """An argument with no hostile values, and why."""
+    AUDIT[(name, argument)] = (None, reason)
+
+
+# Problem and its methods
+row("Problem", lambda: (Problem, dict(X=X, Y=Y, widths=[4], lam=0.1)),
+    X=["X", None, X[0], np.full((3, 8), NAN), X + 1j, np.zeros((3, 0))],
+    Y=["Y", None, Y[0], Y[:, :7], np.full((2, 8), INF)],
+    widths=["4", None, 4, [0], [-1], [2.5], [True], [[4]]], lam=LAM)
+row("Problem.from_target", lambda: (Problem.from_target, dict(Ybar=[[2.0, 0.0], [0.0, 1.5]], widths=[2], lam=0.5)),
+    Ybar=["Y", None, [1.0, 2.0], [[NAN]], [[1e200]]], widths=["2", None, [0], [2.5], [True]], lam=LAM)
+for method in ("flatten", "grad", "grad_norm", "loss", "product", "check_weights", "hessian"):
+    row(f"Problem.{method}", lambda method=method: (getattr(whitened(), method), dict(W=whitened().zeros())),
+        W=WEIGHTS)
+row("Problem.loss_batch", lambda: (whitened().loss_batch, dict(W=[np.zeros((3, 2, 2))] * 2)),
+    W=["W", None, [np.zeros((2, 2))] * 2, [np.zeros((3, 2, 2)), np.zeros((4, 2, 2))],
+       [np.full((3, 2, 2), NAN)] * 2])
+row("Problem.hvp", lambda: (whitened().hvp, dict(W=whitened().zeros(), V=whitened().zeros())), W=WEIGHTS, V=WEIGHTS)
+row("Problem.hessian", lambda: (whitened().hessian, dict(W=whitened().zeros(), max_params=100)),
+    max_params=POSITIVE_INT + [1])
+row("Problem.check_weights", lambda: (whitened().check_weights, dict(W=whitened().zeros(), name="W")),
+    name=[3, None, ""])
+row("Problem.random_weights", lambda: (whitened().random_weights, dict(seed=0, scale=1.0)),
+    seed=SEED, scale=["a", None, NAN, INF, -1.0, True, [1.0], 1j])
+row("Problem.unflatten", lambda: (whitened().unflatten, dict(w=np.zeros(8))),
+    w=["w", None, np.zeros(7), np.zeros((2, 4)), np.full(8, NAN)])
+exempt("Problem.zeros", None, "no arguments")
+row("imbalance", lambda: (dlnbook.imbalance, dict(problem=whitened(), W=whitened().zeros())),
+    problem=PROBLEM, W=WEIGHTS)
+row("norm", lambda: (dlnbook.norm, dict(W=[np.zeros((2, 2))])),
+    W=["W", None, 3, np.zeros((2, 2)), [np.full((2, 2), NAN)], [np.zeros(2), "a"], [1j * np.ones(2)]])
+row("set_memory_limit", lambda: (dlnbook.set_memory_limit, dict(nbytes=dlnbook.memory_limit())),
+    nbytes=["1", 2.5, True, 0, -1, NAN, INF])
+exempt("memory_limit", None, "no arguments")
+
+# data
+row("data.planted", lambda: (data.planted, dict(d0=3, dL=2, N=8, singular_values=[2.0, 1.0], seed=0, noise=0.0)),
+    d0=POSITIVE_INT, dL=POSITIVE_INT, N=POSITIVE_INT + [2],
+    singular_values=["a", None, 2.0, [NAN], [-1.0], [[1.0]], [1.0, 1.0, 1.0]], seed=SEED,
+    noise=["a", None, NAN, INF, -1.0, True])
+row("data.whiten", lambda: (data.whiten, dict(X=X, Y=Y)),
+    X=["X", None, X[0], np.full((3, 8), NAN), np.zeros((3, 8))], Y=["Y", None, Y[:, :7], np.full((2, 8), NAN)])
+row("data.orthonormal_columns", lambda: (data.orthonormal_columns, dict(rng=np.random.default_rng(0), rows=3, cols=2)),
+    rng=["rng", None, 0, True], rows=NONNEGATIVE_INT, cols=["2", 2.5, True, -1, 4])
+
+# scalar equation
+for name, function in (("threshold", dlnbook.threshold), ("global_threshold", dlnbook.global_threshold)):
+    row(name, lambda function=function: (function, dict(L=3, lam=0.1)),
+        L=POSITIVE_INT + [1], lam=LAM[:-3] + [[0.1, -0.1, 0.1], [0.1]])
+row("stationarity_roots", lambda: (dlnbook.stationarity_roots, dict(y=2.0, L=3, lam=0.1)),
+    y=REAL + [-1.0], L=POSITIVE_INT + [1], lam=LAM[:-3] + [[0.1]])
+row("scalar_critical_points", lambda: (dlnbook.scalar_critical_points, dict(lam=0.5, y=2.0)),
+    lam=POSITIVE, y=REAL)
+
+# the critical set
+for name in ("critical_points", "critical.critical_points", "iter_critical_points", "critical.iter_critical_points"):
+    function = getattr(critical, name.split(".")[-1])
+    if name.endswith("iter_critical_points"):
+        call = (lambda function=function: (lambda **kw: list(function(**kw)), dict(problem=whitened(), seed=None)))
+    else:
+        call = (lambda function=function: (function, dict(problem=whitened(), seed=None)))
+    row(name, call, problem=WHITENED_PROBLEM, seed=SEED)
+for name in ("critical_points", "critical.critical_points"):
+    row(name, lambda: (critical.critical_points, dict(problem=whitened(), max_configurations=100)),
+        max_configurations=POSITIVE_INT + [1])
+for name in ("count_critical_points", "critical.count_critical_points", "error_bound_holds",
+             "errorbound.error_bound_holds", "require_whitened"):
+    function = {"require_whitened": dlnbook.require_whitened, "error_bound_holds": dlnbook.error_bound_holds}.get(
+        name.split(".")[-1], critical.count_critical_points)
+    row(name, lambda function=function: (function, dict(problem=whitened())), problem=WHITENED_PROBLEM)
+row("CriticalSet", lambda: (dlnbook.CriticalSet, dict(problem=whitened())), problem=WHITENED_PROBLEM)
+row("Spectrum.of", lambda: (dlnbook.Spectrum.of, dict(problem=whitened())), problem=PROBLEM)
+for method in ("configurations", "count", "global_minimum_loss", "iter_configurations"):
+    exempt(f"CriticalSet.{method}", None, "no arguments")
+row("CriticalSet.identify", lambda: (dlnbook.CriticalSet(point()[0]).identify, dict(W=point()[1])), W=WEIGHTS)
+row("CriticalSet.kind", lambda: (dlnbook.CriticalSet(whitened()).kind,
+                                 dict(configuration=dlnbook.CriticalSet(whitened()).configurations()[-1])),
+    configuration=["c", None, 3, [(5, 1.0)], [(0, NAN)]])
+row("CriticalSet.representative", lambda: (dlnbook.CriticalSet(whitened()).representative,
+                                           dict(configuration=[(0, 1.0)], rng=None)),
+    configuration=["c", None, 3, [(5, 1.0)], [(0, NAN)], [(0, -1.0)]], rng=["r", 3, True])
+for prefix in ("", "critical."):
+    for name in ("classify", "orbit_dimension", "orbit_tangent_basis", "hidden_rotation_dimension", "require_critical"):
+        function = getattr(critical, name)
+        problems = PROBLEM if name in ("hidden_rotation_dimension", "require_critical") else WHITENED_PROBLEM
+        row(prefix + name, lambda function=function: (function, dict(problem=point()[0], W=point()[1])),
+            problem=problems, W=WEIGHTS)
+    row(prefix + "classify", lambda: (critical.classify, dict(problem=point()[0], W=point()[1], max_params=100)),
+        max_params=POSITIVE_INT + [1])
+    row(prefix + "require_critical", lambda: (critical.require_critical,
+                                              dict(problem=point()[0], W=point()[1], name="W")), name=[3, None, ""])
+row("critical.skew_basis", lambda: (critical.skew_basis, dict(n=3)), n=NONNEGATIVE_INT)
+row("critical.hessian_null_tolerance", lambda: (critical.hessian_null_tolerance,
+                                                dict(H=np.eye(2), eigenvalues=np.ones(2), tangent=np.zeros((2, 0)),
+                                                     L=2)),
+    H=["H", None, np.zeros(2), np.zeros((2, 3)), np.full((2, 2), NAN)], eigenvalues=["e", None, np.ones(3), [NAN, 1]],
+    tangent=["T", None, np.zeros(2), np.zeros((3, 1))], L=POSITIVE_INT + [1])
+
+# distance and error bound
+for prefix in ("", "errorbound."):
+    row(prefix + "error_bound_ratio", lambda: (dlnbook.error_bound_ratio,
+                                               dict(problem=whitened(), W=whitened().random_weights(seed=0))),
+        problem=WHITENED_PROBLEM, W=WEIGHTS[:-3])
+    row(prefix + "error_bound_ratio", lambda: (dlnbook.error_bound_ratio,
+                                               dict(problem=whitened(), W=whitened().random_weights(seed=0),
+                                                    max_alignments=4, max_sweeps=50)),
+        **{"**options": None})
+    row(prefix + "estimate_error_bound", lambda: (dlnbook.estimate_error_bound,
+                                                  dict(problem=point()[0], W_bar=point()[1], radii=[1e-3, 1e-4],
+                                                       n_random=2, seed=0, max_worst=1)),
+        problem=WHITENED_PROBLEM, W_bar=WEIGHTS, radii=["r", None, [], [NAN], [-1e-3], [0.0], [[1e-3]], 1e-3],
+        n_random=NONNEGATIVE_INT, seed=SEED, max_worst=NONNEGATIVE_INT, **{"**options": None})
+    row(prefix + "normal_hessian", lambda: (dlnbook.normal_hessian,
+                                            dict(problem=point()[0], W_bar=point()[1], max_directions=2)),
+        problem=WHITENED_PROBLEM, W_bar=WEIGHTS, max_directions=POSITIVE_INT)
+row("distance_to_critical_set", lambda: (dlnbook.distance_to_critical_set,
+                                         dict(problem=whitened(), W=whitened().random_weights(seed=0),
+                                              max_alignments=4, max_sweeps=50)),
+    problem=WHITENED_PROBLEM, W=WEIGHTS[:-3], max_alignments=POSITIVE_INT, max_sweeps=POSITIVE_INT)
+row("ErrorBoundEstimate.slope", lambda: (dlnbook.estimate_error_bound(*point(), radii=[1e-3, 1e-4], n_random=1,
+                                                                     seed=0).slope, dict(which="kappa")),
+    which=["speed", None, 3])
+
+# descent
+DESCENT_OPTIONS = dict(step=["a", NAN, INF, -0.1, 0.0, True, [0.1]], max_iter=NONNEGATIVE_INT, tol=REAL + [-1.0],
+                       record_every=POSITIVE_INT, progress=FLAG)
+for name, function in (("gradient_descent", dlnbook.gradient_descent),
+                       ("torch_backend.gradient_descent", torch_backend.gradient_descent)):
+    row(name, lambda function=function: (function, dict(problem=whitened(), W0=whitened().zeros(), max_iter=5)),
+        problem=PROBLEM, W0=WEIGHTS, **DESCENT_OPTIONS)
+row("gradient_descent", lambda: (dlnbook.gradient_descent, dict(problem=whitened(), W0=whitened().zeros(), max_iter=5)),
+    callback=[3, "f", lambda k: None])
+row("torch_backend.gradient_descent", lambda: (torch_backend.gradient_descent,
+                                               dict(problem=whitened(), W0=whitened().zeros(), max_iter=5)),
+    device=DEVICE)
+STACKED = ["W", None, whitened().zeros(), [np.zeros((2, 2, 2))], [np.zeros((2, 2, 2)), np.zeros((3, 2, 2))],
+           [np.full((2, 2, 2), NAN)] * 2]
+for name, function in (("gradient_descent_batch", dlnbook.gradient_descent_batch),
+                       ("torch_backend.gradient_descent_batch", torch_backend.gradient_descent_batch)):
+    row(name, lambda function=function: (function, dict(problem=whitened(), W0s=[np.zeros((2, 2, 2))] * 2,
+                                                         max_iter=5)),
+        problem=PROBLEM + [[]], W0s=STACKED, **DESCENT_OPTIONS)
+row("torch_backend.gradient_descent_batch", lambda: (torch_backend.gradient_descent_batch,
+                                                     dict(problem=whitened(), W0s=[np.zeros((2, 2, 2))] * 2,
+                                                          max_iter=5)), device=DEVICE)
+row("torch_backend.resolve_device", lambda: (torch_backend.resolve_device, dict(device="cpu")), device=DEVICE)
+row("torch_backend.to_sequential", lambda: (torch_backend.to_sequential, dict(W=whitened().zeros(), device="cpu")),
+    W=["W", None, 3, [], [np.zeros((2, 2)), np.zeros((2, 3))], [np.full((2, 2), NAN)]], device=DEVICE)
+row("torch_backend.from_sequential", lambda: (torch_backend.from_sequential, dict(net=sequential())),
+    net=["net", None, 3, [np.zeros((2, 2))]])
+row("predicted_rate", lambda: (dlnbook.predicted_rate, dict(problem=point()[0], W=point()[1], step=0.1,
+                                                            zero_tol=1e-7)),
+    problem=PROBLEM, W=WEIGHTS, step=["a", None, NAN, INF, -0.1, 0.0, True], zero_tol=["a", None, NAN, -1.0, True])
+row("Trajectory.linear_rate", lambda: (run().linear_rate, dict(start=None, stop=None, atol=0.01, min_records=5)),
+    start=["0", True, NAN, [1], 10**6], stop=["0", True, INF, [1], -1], atol=["a", NAN, -1.0, True, None],
+    min_records=POSITIVE_INT + [1, 10**6])
+row("Trajectory.plot", lambda: (run().plot, dict(ax=None, fit=True, label=None, distance=False)),
+    ax=AX, fit=FLAG, label=[3, ["a"]], distance=FLAG, **{"**style": None})
+row("BatchTrajectory.linear_rates", lambda: (batch_run().linear_rates, dict()), **{"**kwargs": None})
+
+# figures
+row("plots.loss_on_plane", lambda: (plots.loss_on_plane, dict(problem=whitened(), W0=whitened().zeros(),
+                                                              D1=whitened().random_weights(seed=1),
+                                                              D2=whitened().random_weights(seed=2),
+                                                              alphas=[0.0, 1.0], betas=[0.0, 1.0])),
+    problem=PROBLEM, W0=WEIGHTS, D1=WEIGHTS, D2=WEIGHTS, alphas=["a", None, [], [NAN], [[0.0]], 0.5],
+    betas=["b", None, [], [INF]])
+row("plots.plot_scalar_landscape", lambda: (plots.plot_scalar_landscape, dict(lam=0.5, y=2.0, ax=None,
+                                                                            radius=2.0, n=5)),
+    lam=POSITIVE, y=REAL, ax=AX, radius=POSITIVE, n=POSITIVE_INT + [1])
+row("plots.plot_bifurcation", lambda: (plots.plot_bifurcation, dict(L=3, lam=0.1, y_max=3.0, ax=None, n=10)),
+    L=POSITIVE_INT + [1], lam=LAM[:-3], y_max=POSITIVE, ax=AX, n=POSITIVE_INT + [1])
+row("plots.plot_convergence", lambda: (plots.plot_convergence, dict(trajectory=run(), ax=None, fit=True,
+                                                                    label=None, distance=False)),
+    trajectory=["t", None, 3], ax=AX, fit=FLAG, label=[3, ["a"]], distance=FLAG, **{"**style": None})
+
+# explorable figures
+for name in ("explore", "Explorable"):
+    function = getattr(dlnbook, name)
+    row(name, lambda function=function: (function, dict(EXPLORE)),
+        draw=["draw", None, 3], controls=["c", None, {}, {"a": []}, {"a": [NAN, 1]}, {3: [1, 2]}, {"a": [1, 1]},
+                                            {"x": [1, 2]}],
+        alt=[None, "", 3], default=["a", 3, {"x": 1}, {"a": 5}], labels=["a", 3, {"x": "X"}, {"a": ""}, {"a": 3}],
+        figsize=["7", None, 7.0, (7.0,), (7.0, -1.0), (NAN, 1.0), (1e6, 1e6)],
+        dpi=POSITIVE_INT + [10**6], max_frames=POSITIVE_INT + [1])
+row("Explorable.index", lambda: (explorable().index, dict(a=0, b=1)), **{"**positions": None})
+exempt("Explorable.html", None, "no arguments")
+exempt("Explorable.widget", None, "no arguments")
+
+#: ``**options``-style arguments are audited through the keys they accept (the rows above with None),
+#: with these hostile calls: (name, valid call, the options, the option named in the message)
+OPTION_CASES = [
+    ("error_bound_ratio", lambda: (dlnbook.error_bound_ratio, dict(problem=whitened(),
+                                                                   W=whitened().random_weights(seed=0))),
+     {"max_alignments": 0}, "max_alignments"),
+    ("error_bound_ratio", lambda: (dlnbook.error_bound_ratio, dict(problem=whitened(),
+                                                                   W=whitened().random_weights(seed=0))),
+     {"max_sweeps": "a"}, "max_sweeps"),
+    ("error_bound_ratio", lambda: (dlnbook.error_bound_ratio, dict(problem=whitened(),
+                                                                   W=whitened().random_weights(seed=0))),
+     {"tolerance": 1e-3}, "tolerance"),
+    ("estimate_error_bound", lambda: (dlnbook.estimate_error_bound, dict(problem=point()[0], W_bar=point()[1],
+                                                                         radii=[1e-3], n_random=1, seed=0)),
+     {"max_sweeps": -1}, "max_sweeps"),
+    ("BatchTrajectory.linear_rates", lambda: (batch_run().linear_rates, dict()), {"min_records": 0}, "min_records"),
+    ("BatchTrajectory.linear_rates", lambda: (batch_run().linear_rates, dict()), {"speed": 1}, "speed"),
+    ("Trajectory.plot", lambda: (run().plot, dict()), {"colour": "r"}, "colour"),
+    ("plots.plot_convergence", lambda: (plots.plot_convergence, dict(trajectory=run())), {"colour": "r"},
+     "colour"),
+    ("Explorable.index", lambda: (explorable().index, dict()), {"c": 0}, "c"),
+    ("Explorable.index", lambda: (explorable().index, dict()), {"a": 7}, "a"),
+]
+
+
+# --- the tests -------------------------------------------------------------------------------------
+
+def test_every_public_argument_has_a_row():
+    """A new public function or argument must get a row in AUDIT (and a row must not outlive its argument)."""
+    expected = set()
+    for name, function in public_callables().items():
+        names = arguments(function)
+        expected |= {(name, argument) for argument in names} if names else {(name, None)}
+    assert expected - set(AUDIT) == set(), "public arguments without a row in AUDIT"
+    assert set(AUDIT) - expected == set(), "rows in AUDIT for arguments that no longer exist"
+
+
+def _cases():
+    for (name, argument), (call, values) in AUDIT.items():
+        if call is None or values is None:
+            continue
+        for i, value in enumerate(values):
+            yield pytest.param(name, argument, call, value, id=f"{name}-{argument}-{i}")
+
+
+def _names(message, argument):
+    return re.search(rf"(^|[^A-Za-z_]){re.escape(argument)}([^A-Za-z_]|$)", message) is not None
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("name, argument, call, value", list(_cases()))
+def test_hostile_value_is_refused_naming_the_argument(name, argument, call, value):
+    import matplotlib.pyplot as plt
+    function, kwargs = call()
+    function(**kwargs)                                     # the valid call works
+    kwargs[argument] = value
+    try:
+        with pytest.raises((TypeError, ValueError)) as info:
+            function(**kwargs)
+    finally:
+        plt.close("all")
+    assert type(info.value) in (TypeError, ValueError), f"{type(info.value).__name__}: {info.value}"
+    assert _names(str(info.value), argument), f"{argument!r} not named in: {info.value}"
+
+
+@pytest.mark.parametrize("name, call, options, argument", OPTION_CASES, ids=[f"{c[0]}-{c[3]}" for c in OPTION_CASES])
+def test_hostile_option_is_refused_naming_it(name, call, options, argument):
+    import matplotlib.pyplot as plt
+    function, kwargs = call()
+    try:
+        with pytest.raises((TypeError, ValueError)) as info:
+            function(**kwargs, **options)
+    finally:
+        plt.close("all")
+    assert type(info.value) in (TypeError, ValueError)
+    assert _names(str(info.value), argument), f"{argument!r} not named in: {info.value}"
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+def test_tensors_that_require_grad_are_accepted_where_arrays_are():
+    """Arrays may be torch tensors, even ones that require grad: their values are read (detached)."""
+    problem = whitened()
+    W = [grad_tensor(shape) for shape in problem.shapes]
+    assert problem.loss(W) == problem.loss(problem.zeros())
+    assert dlnbook.norm(W) == 0.0
+    assert Problem(torch.tensor(X, requires_grad=True), Y, [4], 0.1).loss(general().zeros()) == \
+        general().loss(general().zeros())
+    assert math.isclose(dlnbook.gradient_descent(problem, W, max_iter=3).loss[-1],
+                        dlnbook.gradient_descent(problem, problem.zeros(), max_iter=3).loss[-1])
