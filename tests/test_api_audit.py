@@ -287,7 +287,8 @@ for prefix in ("", "errorbound."):
 row("distance_to_critical_set", lambda: (dlnbook.distance_to_critical_set,
                                          dict(problem=whitened(), W=whitened().random_weights(seed=0),
                                               max_alignments=4, max_sweeps=50)),
-    problem=WHITENED_PROBLEM, W=WEIGHTS[:-3], max_alignments=POSITIVE_INT, max_sweeps=POSITIVE_INT)
+    problem=WHITENED_PROBLEM, W=WEIGHTS[:-3], max_alignments=POSITIVE_INT, max_sweeps=POSITIVE_INT,
+    max_ranked=POSITIVE_INT)
 row("ErrorBoundEstimate.slope", lambda: (dlnbook.estimate_error_bound(*point(), radii=[1e-3, 1e-4], n_random=1,
                                                                      seed=0).slope, dict(which="kappa")),
     which=["speed", None, 3])
