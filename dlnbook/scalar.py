@@ -16,6 +16,7 @@ for the singular value ``y`` of Ȳ it is aligned with,
 """
 
 import math
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -216,6 +217,12 @@ def positive_roots(y, L, lam):
     -------
     list of Root
 
+    Raises
+    ------
+    TypeError, ValueError
+        If ``y``, ``L`` or ``lam`` are invalid (see :func:`threshold`), or if the smaller root σ₋ is below
+        the smallest normal float (deep networks with tiny λ): its critical points cannot be represented.
+
     Examples
     --------
     >>> from dlnbook.scalar import positive_roots
@@ -267,12 +274,26 @@ def _roots(y, L, Lam):
         if all(math.isfinite(v) for v in ends) and ends[0] > 0 and ends[2] > 0:
             lower = _bisect(h_minus_y, small, s_c)
             upper = _bisect(h_minus_y, s_c, top)
-            return [Root(float(scale * upper), "+"), Root(float(scale * lower), "-")]
+            return _two_roots(y, L, scale, upper, lower)
 
     # h(e^t) > y, with room to spare, at t = log y / L + 1 (s^L alone is e^L y) and at
     # t = (log μ − log y)/(L − 2) − 1 (μ s^{2−L} alone is e^{L−2} y)
     upper = _log_bisect(above, log_s_c, log_y / L + 1)
     lower = _log_bisect(above, (log_mu - log_y) / (L - 2) - 1, log_s_c)
+    return _two_roots(y, L, scale, upper, lower)
+
+
+def _two_roots(y, L, scale, upper, lower):
+    """The roots σ = √μ s of both branches, refusing a σ₋ that floats cannot hold."""
+    log_sigma = math.log(lower) + math.log(scale) if lower > 0 else -math.inf
+    if log_sigma < math.log(sys.float_info.min):
+        # σ₋ would be stored as 0 or as a subnormal with lost digits: the critical points on it (and their
+        # weights, built from σ) cannot be represented, so say so instead of returning W = 0
+        size = f"≈ 1e{log_sigma / math.log(10):.0f}, below the smallest normal float" if lower > 0 else \
+            "below the smallest float"
+        raise ValueError(f"lam: for y = {y:.6g} at depth L = {L} the smaller root of (2) is σ₋ {size}; the "
+                         f"critical points on it cannot be represented in floats (a larger λ, or a target of "
+                         f"another scale, avoids this)")
     return [Root(float(scale * upper), "+"), Root(float(scale * lower), "-")]
 
 
@@ -357,7 +378,8 @@ def stationarity_roots(y, L, lam):
     Raises
     ------
     TypeError, ValueError
-        If ``y`` is negative or not a real number, or ``L``, ``lam`` are invalid (see :func:`threshold`).
+        If ``y`` is negative or not a real number, or ``L``, ``lam`` are invalid (see :func:`threshold`),
+        or if the smaller root is below the smallest normal float (see :func:`positive_roots`).
 
     Examples
     --------
