@@ -13,7 +13,8 @@ runs. Displayed, it is one output that carries four renderings of those same fra
 * ``text/plain``: a one-line summary of the controls (what the notebook tests compare).
 
 Every frame is drawn at twice its displayed size, for high-density screens, with the same text sizes
-wherever it is shown. Static figures get the same treatment from :func:`use_book_figures`. The frames are embedded as base64 PNG; keep grids small (``max_frames``).
+wherever it is shown; :func:`use_book_figures` gives the chapters' static figures the same style, width
+and resolution. The frames are embedded as base64 PNG; keep grids small (``max_frames``).
 """
 
 import base64

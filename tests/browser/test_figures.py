@@ -2,9 +2,9 @@
 
 A figure is an image in a code cell's output (explorables are checked in test_site.py). It must be
 drawn for high-density screens (at least twice as many pixels as it is shown wide), and its smallest
-text, as shown, must be no smaller than its caption. The caption is the paragraph that follows the
-figure's cell and begins with "Figure" (the book's convention); a figure without one is compared with
-the page's body text. The smallest text is what the figure itself recorded when it was drawn
+text, as shown, must be no smaller than its caption: the figure's figcaption if it has one, else the
+paragraph that follows its cell and begins with "Figure" (the book's convention for static figures),
+else the page's body text. The smallest text is what the figure itself recorded when it was drawn
 (``dlnbook.explore.use_book_figures`` writes it in the PNG): its size in points times the PNG's dpi
 over 72 gives its height in image pixels, scaled by the shown width over the image width.
 """
@@ -25,7 +25,9 @@ FIGURES_JS = """() => Array.from(document.querySelectorAll('.cell_output img'))
     const cell = img.closest('.cell');
     let next = cell.nextElementSibling;
     while (next && next.tagName !== 'P' && !next.classList.contains('cell')) next = next.nextElementSibling;
-    const caption = next && next.tagName === 'P' && next.innerText.trim().startsWith('Figure') ? next : null;
+    const figure = img.closest('figure');
+    const caption = (figure && figure.querySelector('figcaption'))
+      || (next && next.tagName === 'P' && next.innerText.trim().startsWith('Figure') ? next : null);
     const body = document.querySelector('#main-content p');
     const text = caption ? (caption.querySelector('em') || caption) : body;
     return {src: img.currentSrc, alt: img.alt.slice(0, 50), natural: img.naturalWidth, shown: img.clientWidth,
