@@ -13,7 +13,8 @@ runs. Displayed, it is one output that carries four renderings of those same fra
 * ``text/plain``: a one-line summary of the controls (what the notebook tests compare).
 
 Every frame is drawn at twice its displayed size, for high-density screens, with the same text sizes
-wherever it is shown. The frames are embedded as base64 PNG; keep grids small (``max_frames``).
+wherever it is shown; :func:`use_book_figures` gives the chapters' static figures the same style, width
+and resolution. The frames are embedded as base64 PNG; keep grids small (``max_frames``).
 """
 
 import base64
@@ -34,15 +35,89 @@ _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 DISPLAY_DPI = 96
 #: Frames are drawn with this many pixels per displayed pixel (sharp on high-density screens).
 PIXEL_RATIO = 2
-#: Text sizes of every frame, in points (at DISPLAY_DPI a point is 4/3 of a CSS pixel): the smallest,
-#: 11 pt, is 14.7 CSS pixels, no smaller than the book's caption text (14.4 px).
-STYLE = {"font.size": 12.0, "axes.titlesize": 12.0, "axes.labelsize": 12.0, "xtick.labelsize": 11.0,
-         "ytick.labelsize": 11.0, "legend.fontsize": 11.0, "legend.title_fontsize": 11.0,
+#: Text sizes of every figure, in points (at DISPLAY_DPI a point is 4/3 of a CSS pixel): the smallest,
+#: 12 pt, is 16 CSS pixels, the size of the book's figure captions (its body text) when the figure is
+#: shown at its own size.
+STYLE = {"font.size": 12.0, "axes.titlesize": 12.0, "axes.labelsize": 12.0, "xtick.labelsize": 12.0,
+         "ytick.labelsize": 12.0, "legend.fontsize": 12.0, "legend.title_fontsize": 12.0,
          "figure.titlesize": 12.5, "lines.linewidth": 1.8}
+#: Width of a figure in inches: the book's text column is 688 CSS pixels wide in a 1280-pixel desktop
+#: window (790 from 1440 up, 624 at 1200, 755 at 1024), so a figure at most 7 inches (672 pixels) wide
+#: is shown at its own size and its text keeps the size STYLE gives it; a wider one is scaled down.
+COLUMN_WIDTH = 7.0
+#: The PNG text key under which a static figure records the size of its smallest text, in points.
+SMALLEST_TEXT_KEY = "Smallest text (pt)"
 
 HINT = "Run this cell in Jupyter to make the controls live."
 #: The most pixels a frame may have (a 7 × 4.2 inch figure at the default 192 dpi has 1.1 million).
 MAX_FRAME_PIXELS = 4e7
+
+
+def smallest_text(fig):
+    """The size in points of the smallest non-empty visible text of a matplotlib figure, or None.
+
+    Titles, labels, tick labels, legends and annotations all count, as laid out for drawing.
+    """
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()  # tick labels exist only once the figure is laid out
+    sizes = [text.get_fontsize() for text in fig.findobj(Text) if text.get_visible() and text.get_text().strip()]
+    return min(sizes) if sizes else None
+
+
+def figure_png(fig):
+    """A static figure as the book stores it: PNG drawn at PIXEL_RATIO times its displayed size.
+
+    What IPython's "retina" format does (margins trimmed, shown at half its pixel width), plus the size
+    of the figure's smallest text in the PNG's text chunk (:data:`SMALLEST_TEXT_KEY`), so the rendered
+    site can be checked for legible figures without guessing what each figure holds.
+
+    Returns
+    -------
+    tuple or None
+        ``(base64 PNG, {"width": ..., "height": ...})`` in CSS pixels, or None for an empty figure.
+    """
+    import PIL.Image
+
+    if not fig.axes and not fig.lines:
+        return None
+    import PIL.PngImagePlugin
+
+    smallest = smallest_text(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DISPLAY_DPI * PIXEL_RATIO, bbox_inches="tight",
+                facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor())
+    image = PIL.Image.open(buffer)
+    # whole CSS pixels (a trimmed figure can come out an odd number of pixels wide): shown at exactly
+    # 1/PIXEL_RATIO of its size, its text keeps the size it was drawn at
+    size = [-(-side // PIXEL_RATIO) * PIXEL_RATIO for side in image.size]
+    padded = PIL.Image.new(image.mode, size, tuple(round(255 * c) for c in fig.get_facecolor()))
+    padded.paste(image, (0, 0))
+    info = PIL.PngImagePlugin.PngInfo()
+    info.add_text(SMALLEST_TEXT_KEY, "none" if smallest is None else f"{smallest:g}")
+    out = io.BytesIO()
+    padded.save(out, format="png", pnginfo=info, dpi=(DISPLAY_DPI * PIXEL_RATIO,) * 2)
+    return (base64.b64encode(out.getvalue()).decode("ascii"),
+            {"width": size[0] // PIXEL_RATIO, "height": size[1] // PIXEL_RATIO})
+
+
+def use_book_figures():
+    """Make a notebook's static figures the book's: its style, its column width, sharp on every screen.
+
+    Sets matplotlib to :data:`STYLE`, :data:`DISPLAY_DPI` and a default width of :data:`COLUMN_WIDTH`,
+    and has IPython show figures with :func:`figure_png`. Call it once, after ``%matplotlib inline``.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    plt.rcParams.update({"figure.dpi": DISPLAY_DPI, "figure.figsize": (COLUMN_WIDTH, 4.2), **STYLE})
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
 
 
 def _format(value):
@@ -202,7 +277,7 @@ class Explorable:
         The alternative text of the figure.
     """
 
-    def __init__(self, draw, controls, *, alt, default=None, labels=None, figsize=(7.0, 4.2),
+    def __init__(self, draw, controls, *, alt, default=None, labels=None, figsize=(COLUMN_WIDTH, 4.2),
                  dpi=DISPLAY_DPI * PIXEL_RATIO, max_frames=200):
         _check_options(draw, controls, alt, default, labels, figsize, dpi, max_frames)
         self.grids, self.start, self.labels = _check_controls(controls, default, labels, max_frames)
@@ -310,8 +385,8 @@ class Explorable:
         return data, {"image/png": {"width": self.width}}
 
 
-def explore(draw, controls, *, alt, default=None, labels=None, figsize=(7.0, 4.2), dpi=DISPLAY_DPI * PIXEL_RATIO,
-            max_frames=200):
+def explore(draw, controls, *, alt, default=None, labels=None, figsize=(COLUMN_WIDTH, 4.2),
+            dpi=DISPLAY_DPI * PIXEL_RATIO, max_frames=200):
     """An explorable figure: controls that switch the figure ``draw(**params)``.
 
     Make it the last expression of a cell. Every frame is drawn when the cell runs: a mistake in the
@@ -335,8 +410,8 @@ def explore(draw, controls, *, alt, default=None, labels=None, figsize=(7.0, 4.2
     labels : dict, optional
         Display label of some controls (for example ``{"lam": "λ"}``).
     figsize : tuple of float
-        Figure size in inches; it is shown ``96 * figsize[0]`` CSS pixels wide. The book's text column
-        is about 690 pixels wide: at most 7 inches keeps the text at its size.
+        Figure size in inches; it is shown ``96 * figsize[0]`` CSS pixels wide. The default,
+        ``COLUMN_WIDTH`` (7 inches), keeps the text at its size in the book's text column.
     dpi : int
         Resolution of the frames; the default draws them at twice their displayed size.
     max_frames : int

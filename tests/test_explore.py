@@ -1,5 +1,6 @@
 """dlnbook.explore: frames for every combination, in the right order, and clear errors."""
 
+import base64
 import io
 import json
 import re
@@ -13,7 +14,7 @@ import PIL.Image  # noqa: E402
 import pytest  # noqa: E402
 
 from dlnbook import explore  # noqa: E402
-from dlnbook.explore import STYLE  # noqa: E402
+from dlnbook.explore import SMALLEST_TEXT_KEY, STYLE, figure_png, smallest_text  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
@@ -71,7 +72,33 @@ def test_frames_are_drawn_in_the_book_style_at_their_size():
     fig = explore(draw, {"a": [1, 2]}, alt="a figure", figsize=(4.0, 3.0))
     assert seen == [(STYLE["legend.fontsize"], (4.0, 3.0))] * 2
     assert {PIL.Image.open(io.BytesIO(f)).size for f in fig.frames} == {(768, 576)}
-    assert min(v for k, v in STYLE.items() if k.endswith("size")) * 96 / 72 >= 14.4  # the theme's caption text
+    # the book's figure captions are body text, 16 CSS px: a point is 96 / 72 CSS px at the displayed size
+    assert min(v for k, v in STYLE.items() if k.endswith("size")) * 96 / 72 >= 16
+
+
+@pytest.mark.parametrize("width", [5.0, 6.33, 7.0])
+def test_a_static_figure_records_its_smallest_text_and_is_drawn_at_twice_its_shown_size(width):
+    fig, ax = plt.subplots(figsize=(width, 3.0))
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("a title", fontsize=14)
+    ax.annotate("a note", (0.5, 0.5), fontsize=7.5)
+    ax.text(0.2, 0.8, "   ")  # empty text does not count
+    ax.text(0.2, 0.2, "hidden", fontsize=5, visible=False)  # nor does hidden text
+    assert smallest_text(fig) == 7.5
+    data, shown = figure_png(fig)
+    plt.close(fig)
+    image = PIL.Image.open(io.BytesIO(base64.b64decode(data)))
+    assert image.info[SMALLEST_TEXT_KEY] == "7.5"
+    assert round(image.info["dpi"][0]) == 192
+    assert image.size == (2 * shown["width"], 2 * shown["height"])  # even: shown at exactly half
+    assert 0.7 * width * 96 < shown["width"] <= width * 96  # margins trimmed, never wider than drawn
+    assert image.convert("RGBA").getextrema()[3][0] == 255  # opaque, the padding included
+
+
+def test_an_empty_figure_shows_nothing():
+    fig = plt.figure()
+    assert figure_png(fig) is None and smallest_text(fig) is None
+    plt.close(fig)
 
 
 def test_live_controls_fit_their_values():
