@@ -58,11 +58,25 @@ def smallest_text(fig):
 
     Titles, labels, tick labels, legends and annotations all count, as laid out for drawing.
     """
+    fig.draw_without_rendering()  # tick labels exist only once the figure is laid out
+    return _smallest_drawn_text(fig)
+
+
+def _smallest_drawn_text(fig):
+    """:func:`smallest_text` of a figure that has just been drawn (saved), without laying it out again."""
     from matplotlib.text import Text
 
-    fig.draw_without_rendering()  # tick labels exist only once the figure is laid out
     sizes = [text.get_fontsize() for text in fig.findobj(Text) if text.get_visible() and text.get_text().strip()]
     return min(sizes) if sizes else None
+
+
+def _png_info(smallest):
+    """The PNG text chunk that records a figure's smallest text (:data:`SMALLEST_TEXT_KEY`)."""
+    import PIL.PngImagePlugin
+
+    info = PIL.PngImagePlugin.PngInfo()
+    info.add_text(SMALLEST_TEXT_KEY, "none" if smallest is None else f"{smallest:g}")
+    return info
 
 
 def figure_png(fig):
@@ -81,8 +95,6 @@ def figure_png(fig):
 
     if not fig.axes and not fig.lines:
         return None
-    import PIL.PngImagePlugin
-
     smallest = smallest_text(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DISPLAY_DPI * PIXEL_RATIO, bbox_inches="tight",
@@ -93,10 +105,8 @@ def figure_png(fig):
     size = [-(-side // PIXEL_RATIO) * PIXEL_RATIO for side in image.size]
     padded = PIL.Image.new(image.mode, size, tuple(round(255 * c) for c in fig.get_facecolor()))
     padded.paste(image, (0, 0))
-    info = PIL.PngImagePlugin.PngInfo()
-    info.add_text(SMALLEST_TEXT_KEY, "none" if smallest is None else f"{smallest:g}")
     out = io.BytesIO()
-    padded.save(out, format="png", pnginfo=info, dpi=(DISPLAY_DPI * PIXEL_RATIO,) * 2)
+    padded.save(out, format="png", pnginfo=_png_info(smallest), dpi=(DISPLAY_DPI * PIXEL_RATIO,) * 2)
     return (base64.b64encode(out.getvalue()).decode("ascii"),
             {"width": size[0] // PIXEL_RATIO, "height": size[1] // PIXEL_RATIO})
 
@@ -230,7 +240,7 @@ def render_png(draw, params, figsize, dpi):
 
     The frame is drawn in the book's figure style (:data:`STYLE`) and reduced to a 256-colour palette:
     plots have few colours, and the page embeds every frame, so this makes them about four times
-    lighter with no visible change.
+    lighter with no visible change. Like :func:`figure_png`, it records its dpi and its smallest text.
     """
     import matplotlib.pyplot as plt
     import PIL.Image
@@ -245,12 +255,13 @@ def render_png(draw, params, figsize, dpi):
                 fig.set_size_inches(figsize)  # same size in every frame: the figure must not jump
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=dpi)
+            smallest = _smallest_drawn_text(fig)
         finally:
             plt.close("all")
     buffer.seek(0)
     palette = PIL.Image.open(buffer).convert("RGB").quantize(colors=256, method=PIL.Image.Quantize.FASTOCTREE)
     out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True)
+    palette.save(out, format="PNG", optimize=True, pnginfo=_png_info(smallest), dpi=(dpi, dpi))
     return out.getvalue()
 
 

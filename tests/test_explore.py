@@ -76,6 +76,19 @@ def test_frames_are_drawn_in_the_book_style_at_their_size():
     assert min(v for k, v in STYLE.items() if k.endswith("size")) * 96 / 72 >= 16
 
 
+def test_frames_record_their_dpi_and_smallest_text():
+    """As static figures do, for the site's legibility check: a small annotation in one frame shows there."""
+    def draw(size):
+        plt.plot([0, 1], [0, 1])
+        plt.annotate("a note", (0.5, 0.5), fontsize=size)
+
+    fig = explore(draw, {"size": [7.5, 30.0]}, alt="a figure", figsize=(4.0, 3.0), dpi=150)
+    frames = [PIL.Image.open(io.BytesIO(f)) for f in fig.frames]
+    # in the second frame the tick labels are the smallest text
+    assert [frame.info[SMALLEST_TEXT_KEY] for frame in frames] == ["7.5", f"{STYLE['xtick.labelsize']:g}"]
+    assert {round(frame.info["dpi"][0]) for frame in frames} == {150}
+
+
 @pytest.mark.parametrize("width", [5.0, 6.33, 7.0])
 def test_a_static_figure_records_its_smallest_text_and_is_drawn_at_twice_its_shown_size(width):
     fig, ax = plt.subplots(figsize=(width, 3.0))

@@ -1,11 +1,12 @@
-"""Every static figure of every chapter, as the rendered book shows it in a desktop window: legible.
+"""Every figure of every chapter, as the rendered book shows it in a desktop window: legible.
 
-A figure is an image in a code cell's output (explorables are checked in test_site.py). It must be
+A figure is an image in a code cell's output: a static figure, or the frame an explorable shows (its
+controls are checked in test_site.py). It must be
 drawn for high-density screens (at least twice as many pixels as it is shown wide), and its smallest
 text, as shown, must be no smaller than its caption: the figure's figcaption if it has one, else the
 paragraph that follows its cell and begins with "Figure" (the book's convention for static figures),
 else the page's body text. The smallest text is what the figure itself recorded when it was drawn
-(``dlnbook.explore.use_book_figures`` writes it in the PNG): its size in points times the PNG's dpi
+(``dlnbook.explore.use_book_figures`` and ``dlnbook.explore.explore`` write it in the PNG): its size in points times the PNG's dpi
 over 72 gives its height in image pixels, scaled by the shown width over the image width.
 """
 
@@ -20,7 +21,6 @@ from dlnbook.explore import SMALLEST_TEXT_KEY
 REPORT = Path(__file__).resolve().parents[2] / "_build" / "figures-report.json"
 
 FIGURES_JS = """() => Array.from(document.querySelectorAll('.cell_output img'))
-  .filter(img => !img.closest('.dlnbook-explore'))
   .map(img => {
     const cell = img.closest('.cell');
     let next = cell.nextElementSibling;
@@ -66,7 +66,7 @@ def problems(figure):
     return found
 
 
-def test_every_static_figure_is_legible(browser, server, pages):
+def test_every_figure_is_legible(browser, server, pages):
     chapters = [p for p in pages if p.startswith("chapters/") and p[9:11].isdigit()]
     assert chapters, f"no chapter pages among {pages}"
     measured, failures = {}, []
@@ -76,5 +76,7 @@ def test_every_static_figure_is_legible(browser, server, pages):
             failures += [f"{path}, figure '{figure['alt']}…': {p}" for p in problems(figure)]
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(measured, indent=2))
-    assert sum(map(len, measured.values())) > 0, "no static figures found in the chapters"
+    shown = [figure for figures in measured.values() for figure in figures]
+    assert shown, "no figures found in the chapters"
+    assert sum("/explore/" in figure["src"] for figure in shown) >= 4, "the explorables' frames were not measured"
     assert failures == [], "\n".join(failures)
