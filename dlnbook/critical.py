@@ -280,7 +280,10 @@ class Classification:
     orbit_dim : int
         The dimension of the tangent space of the symmetry orbit through W.
     degenerate : bool
-        ``nullity > orbit_dim``.
+        ``nullity > orbit_dim``: more eigenvalues that rounding cannot tell from zero than the orbit
+        accounts for. At tiny λ this includes curvatures of order λ below the Hessian's resolution (a
+        free slot's, for example) at points the closed form calls nondegenerate; the kind is then
+        decided by the closed form, and ``rule`` says so.
     rule : str
         Which rule decided the kind.
     """
