@@ -340,7 +340,16 @@ def run_batch(backend, problem, W0s, step=None, max_iter=10_000, tol=1e-10, reco
 
     The arguments are checked here, then the loop runs on the backend's arrays; the result holds
     numpy arrays.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`dlnbook.gradient_descent_batch`, and a TypeError naming ``backend`` if it is not a
+        :class:`Backend`.
     """
+    if not (isinstance(backend, Backend) and callable(backend.asarray) and callable(backend.asnumpy)):
+        raise TypeError(f"backend must be a dlnbook.descent.Backend(xp, asarray, asnumpy) with callable "
+                        f"asarray and asnumpy, got {type(backend).__name__}")
     C, Bm, half_yy, lambdas, shapes, batch = _stack_problems(problem)
     W = _check_stacked(W0s, shapes, batch)
     step = check_step(step, W[0].shape[0])

@@ -8,6 +8,13 @@
 The data enter only through the sufficient statistics :math:`C = X X^\\top` and
 :math:`B = Y X^\\top` (and the number :math:`\\lVert Y \\rVert_F^2`), computed once, so the cost of
 ``loss``, ``grad`` and ``hvp`` does not depend on the number of samples ``N``.
+
+The formulas on raw arrays (:func:`inner`, :func:`prefix_products`, :func:`evaluate`,
+:func:`gradient`, :func:`squared_norm`) are the building blocks of the descent loops, called at every
+iteration on numpy arrays or torch tensors: they check nothing, so that they cost only their
+arithmetic. The public entry points check their inputs once (the methods of :class:`~dlnbook.Problem` through
+:meth:`Problem.check_weights <dlnbook.Problem.check_weights>`, :func:`dlnbook.gradient_descent`, ...);
+call the raw formulas only on arrays checked that way.
 """
 
 import math

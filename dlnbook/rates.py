@@ -40,8 +40,30 @@ class LinearRate(NamedTuple):
 
 
 def fit_line(k, logg):
-    """The least-squares line through the points ``(k, log ‖∇F‖)``, as a :class:`LinearRate`."""
-    k = np.asarray(k, dtype=float)
+    """The least-squares line through the points ``(k, log ‖∇F‖)``, as a :class:`LinearRate`.
+
+    Parameters
+    ----------
+    k, logg : sequence of float
+        The iterations and the logarithms of the gradient norms there: finite, the same length, at
+        least two points with distinct ``k``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming ``k`` or ``logg`` when they are not as described.
+    """
+    k = _checks.vector("k", k)
+    logg = _checks.vector("logg", logg)
+    if logg.shape != k.shape:
+        raise ValueError(f"k and logg must have the same length, got {k.size} and {logg.size}")
+    if np.unique(k).size < 2:
+        raise ValueError(f"k must hold at least two distinct iterations (a line needs two points), got {k.tolist()}")
+    return _fit_line(k, logg)
+
+
+def _fit_line(k, logg):
+    """:func:`fit_line` on checked arrays (:func:`linear_rate` calls it up to 64 times)."""
     slope, intercept = np.polyfit(k, logg, 1)
     residual = float(np.max(np.abs(logg - (intercept + slope * k))))
     return LinearRate(float(np.exp(slope)), int(k[0]), int(k[-1]), float(slope), float(intercept), residual)
@@ -66,7 +88,8 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
     Parameters
     ----------
     k, g : ndarray
-        The recorded iterations and gradient norms ``‖∇F(W_k)‖``.
+        The recorded iterations (finite) and gradient norms ``‖∇F(W_k)‖``, one per iteration;
+        gradient norms that are not finite are not used.
     start, stop : int, optional
         The range of iterations to fit. By default ``stop`` is the last recorded iteration whose
         gradient norm is above the floor ``RATE_FLOOR · max_k ‖∇F(W_k)‖`` (below it, rounding makes
@@ -84,10 +107,16 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
 
     Raises
     ------
-    ValueError
-        If fewer than ``min_records`` usable records lie in the range.
+    TypeError, ValueError
+        If an argument is not as described (naming it), or if fewer than ``min_records`` usable records
+        lie in the range.
     """
     start, stop, atol, min_records = fit_options(start, stop, atol, min_records)
+    k = _checks.vector("k", k)
+    g = _checks.float_array("g", g, "a sequence of gradient norms")
+    if g.ndim != 1 or g.shape != k.shape:
+        raise ValueError(f"g must be a flat sequence with one gradient norm per entry of k ({k.size}), "
+                         f"got shape {g.shape}")
     usable = np.isfinite(g) & (g > RATE_FLOOR * np.max(g[np.isfinite(g)], initial=0.0))
     if start is not None or stop is not None:
         lo = -np.inf if start is None else start
@@ -97,7 +126,7 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
         if chosen.size < min_records:
             raise ValueError(f"start={start}, stop={stop} leave {chosen.size} usable records; "
                              f"a fit needs at least min_records={min_records}")
-        return fit_line(k[chosen], np.log(g[chosen]))
+        return _fit_line(k[chosen], np.log(g[chosen]))
     last = np.flatnonzero(usable)
     if last.size < min_records:
         raise ValueError(f"the run has {last.size} usable records (positive, finite gradient norms above "
@@ -109,12 +138,12 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
     fit = None
     for first in grid:
         chosen = candidates[candidates >= first]
-        fit = fit_line(k[chosen], np.log(g[chosen]))
+        fit = _fit_line(k[chosen], np.log(g[chosen]))
         if fit.max_residual <= atol:
             return fit
     # nothing is linear to atol: fit the final quarter of the run
     chosen = candidates[-max(min_records, len(candidates) // 4):]
-    return fit_line(k[chosen], np.log(g[chosen]))
+    return _fit_line(k[chosen], np.log(g[chosen]))
 
 
 class RatePrediction(NamedTuple):
