@@ -40,6 +40,8 @@ CRITICAL_ROUNDING = 1e3
 class CriticalPoint:
     """One critical configuration of a whitened problem (a record of :func:`critical_points`).
 
+    A result record, built by the library and read by the user: its constructor does not check its fields.
+
     Attributes
     ----------
     W : tuple of ndarray
@@ -266,6 +268,8 @@ def _fit_size(problem, W):
 @dataclass(frozen=True, eq=False)
 class Classification:
     """The result of :func:`classify`.
+
+    A result record, built by the library and read by the user: its constructor does not check its fields.
 
     Attributes
     ----------

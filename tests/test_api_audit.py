@@ -299,13 +299,20 @@ row("critical_set.CriticalSet", lambda: (dlnbook.CriticalSet, dict(problem=white
 row("critical_set.Spectrum.of", lambda: (dlnbook.Spectrum.of, dict(problem=whitened())), problem=PROBLEM)
 for method in ("configurations", "count", "global_minimum_loss", "iter_configurations"):
     exempt(f"critical_set.CriticalSet.{method}", None, "no arguments")
-row("critical_set.CriticalSet.identify", lambda: (dlnbook.CriticalSet(point()[0]).identify, dict(W=point()[1])), W=WEIGHTS)
+row("critical_set.CriticalSet.identify", lambda: (dlnbook.CriticalSet(point()[0]).identify, dict(W=point()[1])),
+    W=WEIGHTS)
 #: Configuration records built by hand with bad fields (Configuration itself is a plain NamedTuple)
 BAD_CONFIGURATIONS = [Configuration("a", ("+",)), Configuration(None, None), Configuration(((0, NAN),), ("+",)),
                       Configuration(((9, 1.0),), ("+",)), Configuration(((0, "s"),), ("+",))]
-row("critical_set.CriticalSet.kind", lambda: (dlnbook.CriticalSet(whitened()).kind,
-                                 dict(configuration=dlnbook.CriticalSet(whitened()).configurations()[-1])),
-    configuration=["c", None, 3, [(5, 1.0)], [(0, NAN)], *BAD_CONFIGURATIONS])
+#: a depth-3 problem, whose critical points lie on two roots "+" and "-"
+DEEP = Problem.from_target([[2.0, 0.0], [0.0, 1.5]], widths=[2, 2], lam=0.1)
+ON_MINUS = dlnbook.CriticalSet(DEEP).configurations()[-1]           # both components on the root "-"
+assert ON_MINUS.branches == ("-", "-")
+row("critical_set.CriticalSet.kind", lambda: (dlnbook.CriticalSet(DEEP).kind, dict(configuration=ON_MINUS)),
+    configuration=["c", None, 3, [(5, 1.0)], [(0, NAN)], *BAD_CONFIGURATIONS,
+                   ON_MINUS._replace(branches=("+", "+")), ON_MINUS._replace(branches=("-",)),
+                   ON_MINUS._replace(branches="--"), ON_MINUS._replace(branches=("x", "-")),
+                   ON_MINUS._replace(branches=None), ON_MINUS._replace(branches=("*", "-"))])
 row("critical_set.CriticalSet.representative", lambda: (dlnbook.CriticalSet(whitened()).representative,
                                            dict(configuration=[(0, 1.0)], rng=None)),
     configuration=["c", None, 3, [(5, 1.0)], [(0, NAN)], [(0, -1.0)], *BAD_CONFIGURATIONS], rng=["r", 3, True])
