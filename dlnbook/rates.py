@@ -47,21 +47,32 @@ def fit_line(k, logg):
     Parameters
     ----------
     k, logg : sequence of float
-        The iterations and the logarithms of the gradient norms there: finite, the same length, at
-        least two points with distinct ``k``.
+        The iterations (whole numbers from 0 to 2**53) and the logarithms of the gradient norms there:
+        finite, the same length, at least two points with distinct ``k``.
 
     Raises
     ------
     TypeError, ValueError
         Naming ``k`` or ``logg`` when they are not as described.
     """
-    k = _checks.vector("k", k)
+    k = _iterations(k)
     logg = _checks.vector("logg", logg)
     if logg.shape != k.shape:
         raise ValueError(f"k and logg must have the same length, got {k.size} and {logg.size}")
     if np.unique(k).size < 2:
         raise ValueError(f"k must hold at least two distinct iterations (a line needs two points), got {k.tolist()}")
     return _fit_line(k, logg)
+
+
+def _iterations(k, increasing=False):
+    """``k`` checked: iteration numbers, whole numbers from 0 to 2**53 (exact in float64), increasing if asked."""
+    k = _checks.vector("k", k)
+    bad = k[(k < 0) | (k > 2.0 ** 53) | (k != np.round(k))]
+    if bad.size:
+        raise ValueError(f"k must hold iteration numbers (whole numbers from 0 to 2**53), got {bad[0]:g}")
+    if increasing and np.any(np.diff(k) <= 0):
+        raise ValueError("k must be increasing: the iterations at which the gradient norms were recorded, in order")
+    return k
 
 
 def _fit_line(k, logg):
@@ -90,8 +101,8 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
     Parameters
     ----------
     k, g : ndarray
-        The recorded iterations (finite) and gradient norms ``‖∇F(W_k)‖``, one per iteration;
-        gradient norms that are not finite are not used.
+        The recorded iterations (increasing whole numbers from 0 to 2**53) and gradient norms
+        ``‖∇F(W_k)‖``, one per iteration; gradient norms that are not finite are not used.
     start, stop : int, optional
         The range of iterations to fit. By default ``stop`` is the last recorded iteration whose
         gradient norm is above the floor ``RATE_FLOOR · max_k ‖∇F(W_k)‖`` (below it, rounding makes
@@ -114,7 +125,7 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
         lie in the range.
     """
     start, stop, atol, min_records = fit_options(start, stop, atol, min_records)
-    k = _checks.vector("k", k)
+    k = _iterations(k, increasing=True)
     g = _checks.float_array("g", g, "a sequence of gradient norms")
     if g.ndim != 1 or g.shape != k.shape:
         raise ValueError(f"g must be a flat sequence with one gradient norm per entry of k ({k.size}), "

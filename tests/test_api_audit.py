@@ -408,11 +408,11 @@ row("trajectory.stop_message", lambda: (trajectory.stop_message, dict(status="di
     step=POSITIVE, suggested=POSITIVE, at=NONNEGATIVE_INT, reason=[3, "", ["a"]])
 K = np.arange(10.0)
 row("rates.fit_line", lambda: (rates.fit_line, dict(k=K, logg=-0.1 * K)),
-    k=["k", None, 3, K[:4], K[:, None], np.full(10, NAN), np.zeros(10), K + 1j],
+    k=["k", None, 3, K[:4], K[:, None], np.full(10, NAN), np.zeros(10), K + 1j, K + 0.5, K - 5, K * 1e300],
     logg=["g", None, 3, K[:4], K[:, None], np.full(10, NAN), np.full(10, INF)])
 row("rates.linear_rate", lambda: (rates.linear_rate, dict(k=K, g=np.exp(-0.1 * K), start=None, stop=None, atol=0.01,
                                                           min_records=5)),
-    k=["k", None, 3, K[:5], K[:, None], np.full(10, NAN), K + 1j], g=["g", None, 3, K[:9], K[:, None], K + 1j],
+    k=["k", None, 3, K[:5], K[:, None], np.full(10, NAN), K + 1j, K[::-1], np.zeros(10), K * 1e300], g=["g", None, 3, K[:9], K[:, None], K + 1j],
     **RATE_OPTIONS)
 
 # figures
