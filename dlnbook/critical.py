@@ -307,6 +307,7 @@ class Classification:
 def skew_basis(n):
     """The basis ``E_ab − E_ba`` (a < b) of the n×n skew-symmetric matrices: the Lie algebra of O(n)."""
     n = _checks.nonnegative_int("n", n)
+    _checks.allocation(n * n * (n * (n - 1) // 2), f"the n(n-1)/2 skew-symmetric n×n basis matrices (n = {n})")
     basis = []
     for a in range(n):
         for b in range(a + 1, n):

@@ -380,12 +380,12 @@ class CriticalSet:
 
     def _active(self, active):
         """``active`` checked: pairs ``(j, σ)`` with distinct indices of nonzero singular values and σ ≥ 0."""
-        if isinstance(active, (str, bytes)) or not hasattr(active, "__len__"):
+        if not _checks.is_sequence(active):
             raise TypeError(f"configuration must be a Configuration or a sequence of pairs (j, σ), got "
                             f"{type(active).__name__}")
         pairs = []
         for i, pair in enumerate(active):
-            if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+            if not _checks.is_sequence(pair) or len(pair) != 2:
                 raise TypeError(f"configuration[{i}] must be a pair (j, σ), got {pair!r}")
             j = _checks.nonnegative_int(f"configuration[{i}] index j", pair[0])
             sigma = _checks.real(f"configuration[{i}] value σ", pair[1], minimum=0)
@@ -410,7 +410,7 @@ class CriticalSet:
                             f"{type(configuration).__name__}")
         active = self._active(configuration.active)
         branches = configuration.branches
-        if isinstance(branches, (str, bytes)) or not hasattr(branches, "__len__"):
+        if not _checks.is_sequence(branches):
             raise TypeError(f"configuration.branches must be a tuple with one of {BRANCHES} per active pair, "
                             f"got {type(branches).__name__}")
         if len(branches) != len(active):

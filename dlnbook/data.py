@@ -21,6 +21,7 @@ def orthonormal_columns(rng, rows, cols=None):
     cols = rows if cols is None else _checks.nonnegative_int("cols", cols)
     if cols > rows:
         raise ValueError(f"cols must be at most rows = {rows} (orthonormal columns), got {cols}")
+    _checks.allocation(2 * rows * cols, f"a rows×cols = {rows}×{cols} matrix and its QR factors")
     if rows == 0 or cols == 0:
         return np.zeros((rows, cols))
     Q, R = np.linalg.qr(rng.normal(size=(rows, cols)))

@@ -249,7 +249,7 @@ def _stack_problems(problem):
     """``(C, B, ½‖Y‖², lambdas, shapes, batch)`` for one Problem or a sequence of Problems."""
     if isinstance(problem, Problem):
         return problem.C, problem.B, problem.half_yy, problem.lambdas, problem.shapes, None
-    if isinstance(problem, (str, bytes)) or not hasattr(problem, "__len__"):
+    if not _checks.is_sequence(problem):
         raise TypeError(f"problem must be a dlnbook.Problem or a sequence of Problems with the same dims, "
                         f"got {type(problem).__name__}")
     problems = list(problem)

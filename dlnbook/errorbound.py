@@ -226,7 +226,7 @@ class ErrorBoundEstimate:
         """
         values = {"kappa": self.kappa, "worst": np.max(self.worst, axis=1) if self.worst.size else None,
                   "random": np.max(self.random, axis=1) if self.random.size else None}
-        if which not in values:
+        if not isinstance(which, str) or which not in values:
             raise ValueError(f"which must be 'kappa', 'worst' or 'random', got {which!r}")
         if values[which] is None or self.radii.size < 2:
             raise ValueError(f"no {which!r} ratios at two or more radii to fit a slope to")
@@ -363,6 +363,7 @@ def estimate_error_bound(problem, W_bar, radii, n_random=8, seed=None, max_worst
     max_worst = _checks.positive_int("max_worst", max_worst)
     seed = _checks.seed(seed)
     W_bar = require_critical(problem, W_bar, name="W_bar")
+    _checks.allocation(n_random * problem.n_params, f"n_random = {n_random} random directions")
     rng = np.random.default_rng(seed)
     random = rng.normal(size=(n_random, problem.n_params))
     random /= np.linalg.norm(random, axis=1, keepdims=True) if n_random else 1.0

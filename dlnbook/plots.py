@@ -157,6 +157,7 @@ def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):
     n = _checks.positive_int("n", n)
     if n < 2:
         raise ValueError(f"n must be at least 2 grid points per axis, got {n}")
+    _checks.allocation(2 * n * n, f"the n×n grid of the landscape (n = {n})")
     ax = _axes(ax)
     from matplotlib.colors import LogNorm
     from matplotlib.lines import Line2D
@@ -248,6 +249,7 @@ def plot_bifurcation(L, lam, y_max=3.0, ax=None, n=600):
     n = _checks.positive_int("n", n)
     if n < 2:
         raise ValueError(f"n must be at least 2, got {n}")
+    _checks.allocation(4 * n, f"the n = {n} points of the figure")
     ax = _axes(ax)
     tau, glob = threshold(L, lambdas), global_threshold(L, lambdas)
     ys = np.union1d(np.linspace(0.0, y_max, n), [tau] if tau < y_max else [])

@@ -97,7 +97,7 @@ def norm(W):
     >>> norm([np.ones((2, 2)), np.zeros((1, 2))])
     2.0
     """
-    if isinstance(W, (str, bytes, np.ndarray)) or not hasattr(W, "__len__"):
+    if isinstance(W, np.ndarray) or not _checks.is_sequence(W):
         raise TypeError(f"W must be a sequence of arrays [W_1, ..., W_L], got {type(W).__name__}")
     W = [_checks.float_array(f"W[{i}]", Wl, "an array of real numbers") for i, Wl in enumerate(W)]
     if not all(np.all(np.isfinite(Wl)) for Wl in W):
@@ -174,7 +174,7 @@ class Problem:
 
     def __init__(self, X, Y, widths, lam):
         X, Y = _checks.data_pair(X, Y)
-        if isinstance(widths, (str, bytes, set, frozenset, dict)) or not hasattr(widths, "__len__"):
+        if not _checks.is_sequence(widths):
             raise TypeError(f"widths must be a sequence of the L-1 hidden widths, got {widths!r}")
         if len(widths) < 1:
             raise ValueError("widths must list at least one hidden width (depth L >= 2); got none")
@@ -248,7 +248,7 @@ class Problem:
             If a layer has the wrong shape or non-finite entries.
         """
         name = _checks.label("name", name)
-        if isinstance(W, np.ndarray) or not hasattr(W, "__len__") or isinstance(W, (str, bytes)):
+        if isinstance(W, np.ndarray) or not _checks.is_sequence(W):
             raise TypeError(f"{name} must be a sequence of {self.L} weight matrices [W_1, ..., W_L], "
                             f"got {type(W).__name__}")
         if len(W) != self.L:
@@ -308,12 +308,13 @@ class Problem:
         ndarray, shape (B,)
             ``F`` of each configuration (stacked matrix products; the same values as :meth:`loss`).
         """
-        if isinstance(W, (np.ndarray, str, bytes)) or not hasattr(W, "__len__"):
+        if isinstance(W, np.ndarray) or not _checks.is_sequence(W):
             raise TypeError(f"W must be a sequence of {self.L} stacked layers, each of shape (B, d_l, d_l-1), "
                             f"got {type(W).__name__}")
         if len(W) != self.L:
             raise ValueError(f"W must have {self.L} stacked layers (one per weight matrix), got {len(W)}")
-        W = [np.asarray(Wl, dtype=np.float64) for Wl in W]
+        W = [_checks.float_array(f"W[{l}] (layer {l + 1})", Wl, "an array of shape (B, d_l, d_l-1)")
+             for l, Wl in enumerate(W)]
         batch = W[0].shape[0] if W[0].ndim == 3 else None
         for l, (Wl, shape) in enumerate(zip(W, self.shapes), start=1):
             if Wl.ndim != 3 or Wl.shape[1:] != shape or Wl.shape[0] != batch:

@@ -115,7 +115,8 @@ def check_step(step, batch=None):
     if batch is not None and np.ndim(step) == 1:
         values = _checks.vector("step", step)
         if values.shape != (batch,):
-            raise ValueError(f"step must be a number or one step per run (length {batch}), got length {len(values)}")
+            raise ValueError(f"step must be a number or one step per run (batch = {batch} runs), "
+                             f"got length {len(values)}")
         if np.any(values <= 0):
             raise ValueError(f"step must be positive, got {values[values <= 0][:3].tolist()}")
         return values

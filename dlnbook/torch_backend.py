@@ -40,11 +40,11 @@ def resolve_device(device="cpu"):
         the descent computes in float64).
     """
     torch = _torch()
-    if device == "auto":
+    if isinstance(device, str) and device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(device)
-    except (RuntimeError, TypeError) as error:
+    except (RuntimeError, TypeError, ValueError, OverflowError) as error:
         raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:<n>', 'auto' or a torch.device, got {device!r} "
                          f"({error})") from None
     if device.type not in ("cpu", "cuda"):

@@ -191,13 +191,15 @@ NONNEGATIVE_INT = ["3", 2.5, True, None, -1, NAN]
 #: a seed: None, a nonnegative integer or a numpy Generator
 SEED = ["1", 1.5, True, -1, [1], object()]
 #: a positive finite real
-POSITIVE = ["a", None, NAN, INF, -1.0, 0.0, True, [1.0], 1j]
+#: an integer beyond the range of float64, a size beyond any memory, a depth beyond exact floats
+HUGE, VAST, DEEPEST = 10**400, 10**30, 2**53 + 1
+POSITIVE = ["a", None, NAN, INF, -1.0, 0.0, True, [1.0], 1j, HUGE]
 #: a finite real
-REAL = ["a", None, NAN, INF, True, [1.0], 1j]
+REAL = ["a", None, NAN, INF, True, [1.0], 1j, HUGE, -HUGE]
 #: True or False
 FLAG = ["yes", None, 2, 1.0]
 #: a Problem
-PROBLEM = ["p", None, 3, [1.0]]
+PROBLEM = ["p", None, 3, [1.0], np.array("p")]
 #: a whitened Problem
 WHITENED_PROBLEM = PROBLEM + [general()]
 #: a list of weights for the whitened 2-2-2 problem
@@ -206,7 +208,7 @@ WEIGHTS = ["W", None, 3, np.zeros((2, 2)), [np.zeros((2, 2))], [np.zeros((2, 2))
 #: a matplotlib Axes or None
 AX = ["a", 3, [1]]
 #: a torch device
-DEVICE = [3, "meta", "mps", "gpu", None, ["cpu"]]
+DEVICE = [3, "meta", "mps", "gpu", None, ["cpu"], VAST, np.array(["cpu", "cpu"])]
 #: a whitened critical point's λ, a scalar or one per layer
 LAM = ["a", None, NAN, -1.0, 0.0, True, [0.5], [0.5, "a"], [[0.5, 0.5]]]
 
@@ -231,11 +233,11 @@ def exempt(name, argument, reason):
 
 # Problem and its methods
 row("Problem", lambda: (Problem, dict(X=X, Y=Y, widths=[4], lam=0.1)),
-    X=["X", None, X[0], np.full((3, 8), NAN), X + 1j, np.zeros((3, 0))],
-    Y=["Y", None, Y[0], Y[:, :7], np.full((2, 8), INF)],
-    widths=["4", None, 4, [0], [-1], [2.5], [True], [[4]]], lam=LAM)
+    X=["X", None, X[0], np.full((3, 8), NAN), X + 1j, np.zeros((3, 0)), [[HUGE] * 8] * 3],
+    Y=["Y", None, Y[0], Y[:, :7], np.full((2, 8), INF), [[-HUGE] * 8] * 2],
+    widths=["4", None, 4, [0], [-1], [2.5], [True], [[4]], np.array(4), {4}], lam=LAM)
 row("Problem.from_target", lambda: (Problem.from_target, dict(Ybar=[[2.0, 0.0], [0.0, 1.5]], widths=[2], lam=0.5)),
-    Ybar=["Y", None, [1.0, 2.0], [[NAN]], [[1e200]]], widths=["2", None, [0], [2.5], [True]], lam=LAM)
+    Ybar=["Y", None, [1.0, 2.0], [[NAN]], [[1e200]]], widths=["2", None, [0], [2.5], [True], np.array(2)], lam=LAM)
 for method in ("flatten", "grad", "grad_norm", "loss", "product", "check_weights", "hessian"):
     row(f"Problem.{method}", lambda method=method: (getattr(whitened(), method), dict(W=whitened().zeros())),
         W=WEIGHTS)
@@ -255,29 +257,30 @@ exempt("Problem.zeros", None, "no arguments")
 row("imbalance", lambda: (dlnbook.imbalance, dict(problem=whitened(), W=whitened().zeros())),
     problem=PROBLEM, W=WEIGHTS)
 row("norm", lambda: (dlnbook.norm, dict(W=[np.zeros((2, 2))])),
-    W=["W", None, 3, np.zeros((2, 2)), [np.full((2, 2), NAN)], [np.zeros(2), "a"], [1j * np.ones(2)]])
+    W=["W", None, 3, np.zeros((2, 2)), [np.full((2, 2), NAN)], [np.zeros(2), "a"], [1j * np.ones(2)], {1.0},
+       [[HUGE]]])
 row("set_memory_limit", lambda: (dlnbook.set_memory_limit, dict(nbytes=dlnbook.memory_limit())),
     nbytes=["1", 2.5, True, 0, -1, NAN, INF])
 exempt("memory_limit", None, "no arguments")
 
 # data
 row("data.planted", lambda: (data.planted, dict(d0=3, dL=2, N=8, singular_values=[2.0, 1.0], seed=0, noise=0.0)),
-    d0=POSITIVE_INT, dL=POSITIVE_INT, N=POSITIVE_INT + [2],
+    d0=POSITIVE_INT + [VAST], dL=POSITIVE_INT + [VAST], N=POSITIVE_INT + [2, VAST],
     singular_values=["a", None, 2.0, [NAN], [-1.0], [[1.0]], [1.0, 1.0, 1.0]], seed=SEED,
     noise=["a", None, NAN, INF, -1.0, True])
 row("data.whiten", lambda: (data.whiten, dict(X=X, Y=Y)),
     X=["X", None, X[0], np.full((3, 8), NAN), np.zeros((3, 8))], Y=["Y", None, Y[:, :7], np.full((2, 8), NAN)])
 row("data.orthonormal_columns", lambda: (data.orthonormal_columns, dict(rng=np.random.default_rng(0), rows=3, cols=2)),
-    rng=["rng", None, 0, True], rows=NONNEGATIVE_INT, cols=["2", 2.5, True, -1, 4])
+    rng=["rng", None, 0, True], rows=NONNEGATIVE_INT + [VAST], cols=["2", 2.5, True, -1, 4])
 
 # scalar equation
 for name, function in (("scalar.threshold", dlnbook.threshold), ("scalar.global_threshold", dlnbook.global_threshold)):
     row(name, lambda function=function: (function, dict(L=3, lam=0.1)),
-        L=POSITIVE_INT + [1], lam=LAM[:-3] + [[0.1, -0.1, 0.1], [0.1]])
+        L=POSITIVE_INT + [1, DEEPEST, HUGE], lam=LAM[:-3] + [[0.1, -0.1, 0.1], [0.1]])
 for name, function in (("scalar.stationarity_roots", dlnbook.stationarity_roots),
                        ("scalar.positive_roots", scalar.positive_roots)):
     row(name, lambda function=function: (function, dict(y=2.0, L=3, lam=0.1)),
-        y=REAL + [-1.0], L=POSITIVE_INT + [1], lam=LAM[:-3] + [[0.1]])
+        y=REAL + [-1.0], L=POSITIVE_INT + [1, DEEPEST, HUGE], lam=LAM[:-3] + [[0.1]])
 row("scalar.scalar_critical_points", lambda: (dlnbook.scalar_critical_points, dict(lam=0.5, y=2.0)),
     lam=POSITIVE, y=REAL)
 
@@ -315,7 +318,8 @@ row("critical_set.CriticalSet.kind", lambda: (dlnbook.CriticalSet(DEEP).kind, di
                    ON_MINUS._replace(branches=None), ON_MINUS._replace(branches=("*", "-"))])
 row("critical_set.CriticalSet.representative", lambda: (dlnbook.CriticalSet(whitened()).representative,
                                            dict(configuration=[(0, 1.0)], rng=None)),
-    configuration=["c", None, 3, [(5, 1.0)], [(0, NAN)], [(0, -1.0)], *BAD_CONFIGURATIONS], rng=["r", 3, True])
+    configuration=["c", None, 3, [(5, 1.0)], [(0, NAN)], [(0, -1.0)], *BAD_CONFIGURATIONS, {(0, 1.0)},
+                   np.array(0), [{0, 1.0}]], rng=["r", 3, True])
 for prefix in ("critical.",):
     for name in ("classify", "orbit_dimension", "orbit_tangent_basis", "hidden_rotation_dimension", "require_critical"):
         function = getattr(critical, name)
@@ -326,12 +330,12 @@ for prefix in ("critical.",):
         max_params=POSITIVE_INT + [1])
     row(prefix + "require_critical", lambda: (critical.require_critical,
                                               dict(problem=point()[0], W=point()[1], name="W")), name=[3, None, ""])
-row("critical.skew_basis", lambda: (critical.skew_basis, dict(n=3)), n=NONNEGATIVE_INT)
+row("critical.skew_basis", lambda: (critical.skew_basis, dict(n=3)), n=NONNEGATIVE_INT + [VAST])
 row("critical.hessian_null_tolerance", lambda: (critical.hessian_null_tolerance,
                                                 dict(H=np.eye(2), eigenvalues=np.ones(2), tangent=np.zeros((2, 0)),
                                                      L=2)),
     H=["H", None, np.zeros(2), np.zeros((2, 3)), np.full((2, 2), NAN)], eigenvalues=["e", None, np.ones(3), [NAN, 1]],
-    tangent=["T", None, np.zeros(2), np.zeros((3, 1))], L=POSITIVE_INT + [1])
+    tangent=["T", None, np.zeros(2), np.zeros((3, 1))], L=POSITIVE_INT + [1, HUGE])
 
 # distance and error bound
 for prefix in ("errorbound.",):
@@ -346,7 +350,7 @@ for prefix in ("errorbound.",):
                                                   dict(problem=point()[0], W_bar=point()[1], radii=[1e-3, 1e-4],
                                                        n_random=2, seed=0, max_worst=1)),
         problem=WHITENED_PROBLEM, W_bar=WEIGHTS, radii=["r", None, [], [NAN], [-1e-3], [0.0], [[1e-3]], 1e-3],
-        n_random=NONNEGATIVE_INT, seed=SEED, max_worst=NONNEGATIVE_INT, **{"**options": None})
+        n_random=NONNEGATIVE_INT + [VAST], seed=SEED, max_worst=NONNEGATIVE_INT, **{"**options": None})
     row(prefix + "normal_hessian", lambda: (dlnbook.normal_hessian,
                                             dict(problem=point()[0], W_bar=point()[1], max_directions=2)),
         problem=WHITENED_PROBLEM, W_bar=WEIGHTS, max_directions=POSITIVE_INT)
@@ -357,7 +361,7 @@ row("distance.distance_to_critical_set", lambda: (dlnbook.distance_to_critical_s
     max_ranked=POSITIVE_INT)
 row("errorbound.ErrorBoundEstimate.slope", lambda: (dlnbook.estimate_error_bound(*point(), radii=[1e-3, 1e-4], n_random=1,
                                                                      seed=0).slope, dict(which="kappa")),
-    which=["speed", None, 3])
+    which=["speed", None, 3, {}, ["kappa"], np.array("kappa")])
 
 # descent
 DESCENT_OPTIONS = dict(step=["a", NAN, INF, -0.1, 0.0, True, [0.1]], max_iter=NONNEGATIVE_INT, tol=REAL + [-1.0],
@@ -401,7 +405,7 @@ row("descent.run_batch", lambda: (descent.run_batch, dict(backend=descent.NUMPY,
     problem=PROBLEM + [[]], W0s=STACKED, **DESCENT_OPTIONS)
 row("steps.check_step", lambda: (steps.check_step, dict(step=[0.1, 0.2], batch=2)),
     step=["a", NAN, INF, -0.1, 0.0, True, [0.1], [0.1, NAN], [0.1, -0.2], [[0.1, 0.2]], ["a", "b"]],
-    batch=["2", 2.5, True, 0, -1, NAN, [2]])
+    batch=["2", 2.5, True, 0, -1, NAN, [2], VAST])
 row("trajectory.stop_message", lambda: (trajectory.stop_message, dict(status="diverged", iterations=3, tol=1e-10,
                                                                       step=0.1, suggested=0.05, at=2, reason=None)),
     status=["conv", "Converged", None, 3, ["diverged"]], iterations=NONNEGATIVE_INT, tol=REAL + [-1.0],
@@ -424,9 +428,9 @@ row("plots.loss_on_plane", lambda: (plots.loss_on_plane, dict(problem=whitened()
     betas=["b", None, [], [INF]])
 row("plots.plot_scalar_landscape", lambda: (plots.plot_scalar_landscape, dict(lam=0.5, y=2.0, ax=None,
                                                                             radius=2.0, n=5)),
-    lam=POSITIVE, y=REAL, ax=AX, radius=POSITIVE, n=POSITIVE_INT + [1])
+    lam=POSITIVE, y=REAL, ax=AX, radius=POSITIVE, n=POSITIVE_INT + [1, VAST])
 row("plots.plot_bifurcation", lambda: (plots.plot_bifurcation, dict(L=3, lam=0.1, y_max=3.0, ax=None, n=10)),
-    L=POSITIVE_INT + [1], lam=LAM[:-3], y_max=POSITIVE, ax=AX, n=POSITIVE_INT + [1])
+    L=POSITIVE_INT + [1, VAST], lam=LAM[:-3], y_max=POSITIVE, ax=AX, n=POSITIVE_INT + [1, VAST])
 row("plots.plot_convergence", lambda: (plots.plot_convergence, dict(trajectory=run(), ax=None, fit=True,
                                                                     label=None, distance=False)),
     trajectory=["t", None, 3], ax=AX, fit=FLAG, label=[3, ["a"]], distance=FLAG, **{"**style": None})
@@ -439,7 +443,7 @@ for name in ("explore", "Explorable"):
                                             {"x": [1, 2]}],
         alt=[None, "", 3], default=["a", 3, {"x": 1}, {"a": 5}], labels=["a", 3, {"x": "X"}, {"a": ""}, {"a": 3}],
         figsize=["7", None, 7.0, (7.0,), (7.0, -1.0), (NAN, 1.0), (1e6, 1e6)],
-        dpi=POSITIVE_INT + [10**6], max_frames=POSITIVE_INT + [1])
+        dpi=POSITIVE_INT + [10**6, HUGE], max_frames=POSITIVE_INT + [1])
 row("Explorable.index", lambda: (explorable().index, dict(a=0, b=1)), **{"**positions": None})
 exempt("Explorable.html", None, "no arguments")
 exempt("Explorable.widget", None, "no arguments")
@@ -551,6 +555,8 @@ def test_tensors_that_require_grad_are_accepted_where_arrays_are():
     W = [grad_tensor(shape) for shape in problem.shapes]
     assert problem.loss(W) == problem.loss(problem.zeros())
     assert dlnbook.norm(W) == 0.0
+    stacked = [grad_tensor((3, *shape)) for shape in problem.shapes]
+    assert np.array_equal(problem.loss_batch(stacked), problem.loss_batch([np.zeros((3, *s)) for s in problem.shapes]))
     assert Problem(torch.tensor(X, requires_grad=True), Y, [4], 0.1).loss(general().zeros()) == \
         general().loss(general().zeros())
     assert math.isclose(dlnbook.gradient_descent(problem, W, max_iter=3).loss[-1],
