@@ -86,7 +86,10 @@ def planted(d0, dL, N, singular_values, seed=None, noise=0.0):
     Y = Ybar @ X
     if noise > 0:
         E = noise_rng.normal(scale=noise, size=(dL, N))
-        Y = Y + E - (E @ X.T) @ X
+        with np.errstate(over="ignore", invalid="ignore"):
+            Y = Y + E - (E @ X.T) @ X
+        if not np.all(np.isfinite(Y)):
+            raise ValueError(f"noise = {noise:g} is too large: Y overflows float64")
     return X, Y
 
 

@@ -269,7 +269,7 @@ def _stack_problems(problem):
 
 
 def _check_stacked(W0s, shapes, batch):
-    if isinstance(W0s, np.ndarray) or isinstance(W0s, (str, bytes)) or not hasattr(W0s, "__len__"):
+    if isinstance(W0s, np.ndarray) or not _checks.is_sequence(W0s):
         raise TypeError(f"W0s must be a sequence of {len(shapes)} stacked layers, each of shape (B, d_l, d_l-1)")
     if len(W0s) != len(shapes):
         raise ValueError(f"W0s must have {len(shapes)} stacked layers (one per weight matrix), got {len(W0s)}")

@@ -202,9 +202,11 @@ FLAG = ["yes", None, 2, 1.0]
 PROBLEM = ["p", None, 3, [1.0], np.array("p")]
 #: a whitened Problem
 WHITENED_PROBLEM = PROBLEM + [general()]
+#: a 0-d tensor: it has __len__, but no length
+ZERO_D = [] if torch is None else [torch.tensor(1.0)]
 #: a list of weights for the whitened 2-2-2 problem
 WEIGHTS = ["W", None, 3, np.zeros((2, 2)), [np.zeros((2, 2))], [np.zeros((2, 2)), np.zeros((3, 2))],
-           [np.full((2, 2), NAN), np.zeros((2, 2))], [np.zeros((2, 2)), "W"]]
+           [np.full((2, 2), NAN), np.zeros((2, 2))], [np.zeros((2, 2)), "W"], *ZERO_D]
 #: a matplotlib Axes or None
 AX = ["a", 3, [1]]
 #: a torch device
@@ -267,7 +269,7 @@ exempt("memory_limit", None, "no arguments")
 row("data.planted", lambda: (data.planted, dict(d0=3, dL=2, N=8, singular_values=[2.0, 1.0], seed=0, noise=0.0)),
     d0=POSITIVE_INT + [VAST], dL=POSITIVE_INT + [VAST], N=POSITIVE_INT + [2, VAST],
     singular_values=["a", None, 2.0, [NAN], [-1.0], [[1.0]], [1.0, 1.0, 1.0]], seed=SEED,
-    noise=["a", None, NAN, INF, -1.0, True])
+    noise=["a", None, NAN, INF, -1.0, True, 1e308])
 row("data.whiten", lambda: (data.whiten, dict(X=X, Y=Y)),
     X=["X", None, X[0], np.full((3, 8), NAN), np.zeros((3, 8))], Y=["Y", None, Y[:, :7], np.full((2, 8), NAN)])
 row("data.orthonormal_columns", lambda: (data.orthonormal_columns, dict(rng=np.random.default_rng(0), rows=3, cols=2)),
@@ -376,7 +378,7 @@ row("torch_backend.gradient_descent", lambda: (torch_backend.gradient_descent,
                                                dict(problem=whitened(), W0=whitened().zeros(), max_iter=5)),
     device=DEVICE)
 STACKED = ["W", None, whitened().zeros(), [np.zeros((2, 2, 2))], [np.zeros((2, 2, 2)), np.zeros((3, 2, 2))],
-           [np.full((2, 2, 2), NAN)] * 2]
+           [np.full((2, 2, 2), NAN)] * 2, *ZERO_D]
 for name, function in (("gradient_descent_batch", dlnbook.gradient_descent_batch),
                        ("torch_backend.gradient_descent_batch", torch_backend.gradient_descent_batch)):
     row(name, lambda function=function: (function, dict(problem=whitened(), W0s=[np.zeros((2, 2, 2))] * 2,
@@ -387,7 +389,7 @@ row("torch_backend.gradient_descent_batch", lambda: (torch_backend.gradient_desc
                                                           max_iter=5)), device=DEVICE)
 row("torch_backend.resolve_device", lambda: (torch_backend.resolve_device, dict(device="cpu")), device=DEVICE)
 row("torch_backend.to_sequential", lambda: (torch_backend.to_sequential, dict(W=whitened().zeros(), device="cpu")),
-    W=["W", None, 3, [], [np.zeros((2, 2)), np.zeros((2, 3))], [np.full((2, 2), NAN)]], device=DEVICE)
+    W=["W", None, 3, [], [np.zeros((2, 2)), np.zeros((2, 3))], [np.full((2, 2), NAN)], *ZERO_D], device=DEVICE)
 row("torch_backend.from_sequential", lambda: (torch_backend.from_sequential, dict(net=sequential())),
     net=["net", None, 3, [np.zeros((2, 2))]])
 row("rates.predicted_rate", lambda: (dlnbook.predicted_rate, dict(problem=point()[0], W=point()[1], step=0.1,
@@ -416,7 +418,8 @@ row("rates.fit_line", lambda: (rates.fit_line, dict(k=K, logg=-0.1 * K)),
     logg=["g", None, 3, K[:4], K[:, None], np.full(10, NAN), np.full(10, INF)])
 row("rates.linear_rate", lambda: (rates.linear_rate, dict(k=K, g=np.exp(-0.1 * K), start=None, stop=None, atol=0.01,
                                                           min_records=5)),
-    k=["k", None, 3, K[:5], K[:, None], np.full(10, NAN), K + 1j, K[::-1], np.zeros(10), K * 1e300], g=["g", None, 3, K[:9], K[:, None], K + 1j],
+    k=["k", None, 3, K[:5], K[:, None], np.full(10, NAN), K + 1j, K[::-1], np.zeros(10), K * 1e300],
+    g=["g", None, 3, K[:9], K[:, None], K + 1j],
     **RATE_OPTIONS)
 
 # figures
@@ -428,9 +431,10 @@ row("plots.loss_on_plane", lambda: (plots.loss_on_plane, dict(problem=whitened()
     betas=["b", None, [], [INF]])
 row("plots.plot_scalar_landscape", lambda: (plots.plot_scalar_landscape, dict(lam=0.5, y=2.0, ax=None,
                                                                             radius=2.0, n=5)),
-    lam=POSITIVE, y=REAL, ax=AX, radius=POSITIVE, n=POSITIVE_INT + [1, VAST])
+    lam=POSITIVE + [1e308], y=REAL + [1e308, -1e308], ax=AX, radius=POSITIVE + [1e308],
+    n=POSITIVE_INT + [1, VAST])
 row("plots.plot_bifurcation", lambda: (plots.plot_bifurcation, dict(L=3, lam=0.1, y_max=3.0, ax=None, n=10)),
-    L=POSITIVE_INT + [1, VAST], lam=LAM[:-3], y_max=POSITIVE, ax=AX, n=POSITIVE_INT + [1, VAST])
+    L=POSITIVE_INT + [1, VAST], lam=LAM[:-3], y_max=POSITIVE + [1e308], ax=AX, n=POSITIVE_INT + [1, VAST])
 row("plots.plot_convergence", lambda: (plots.plot_convergence, dict(trajectory=run(), ax=None, fit=True,
                                                                     label=None, distance=False)),
     trajectory=["t", None, 3], ax=AX, fit=FLAG, label=[3, ["a"]], distance=FLAG, **{"**style": None})
