@@ -237,7 +237,10 @@ def require_critical(problem, W, name="W"):
         If ``W`` does not fit ``problem``, or is not a critical point.
     """
     W = _checks.problem(problem).check_weights(W, name=name)
-    G = problem.grad(W)
+    try:
+        G = problem.grad(W)
+    except ValueError as error:                          # the gradient overflows: say which argument
+        raise ValueError(f"{name}: {error}") from None
     penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W)]
     size = sum(norm([g - p]) + norm([p]) for g, p in zip(G, penalty))      # norm: no underflow in the squares
     gnorm = norm(G)

@@ -484,7 +484,8 @@ class CriticalSet:
         used, found = set(), []
         for sigma in sigmas:
             t = math.log(sigma) - 0.5 * log_mu                             # s = σ/√μ: y = s^L + μ s^{2−L}
-            y_hat = float(np.exp(np.logaddexp(L * t, log_mu + (2 - L) * t)))
+            with np.errstate(over="ignore"):                               # y = inf: no match, said below
+                y_hat = float(np.exp(np.logaddexp(L * t, log_mu + (2 - L) * t)))
             candidates = [j for j in range(spectrum.y.size) if j not in used and spectrum.y[j] > 0
                           and abs(spectrum.y[j] - y_hat) <= 1e-5 * y_scale]
             if not candidates:

@@ -383,7 +383,8 @@ def _run_batch(be, W, C, Bm, half_yy, lambdas, step, max_iter, tol, record_every
         start_ok = asnumpy(xp.isfinite(gsq) & xp.isfinite(F))
         if not np.all(start_ok):
             raise ValueError(f"F or ∇F overflows float64 at the start of run(s) {np.flatnonzero(~start_ok).tolist()}: "
-                             f"those starting weights are too large to start from; rescale them")
+                             f"those starting weights (W0s; W0 for one run) are too large to start from; "
+                             f"rescale them")
         limit = divergence_limit(F, half_yy)
         running = xp.isfinite(gsq) & (gsq > tol * tol)       # still taking steps
         converged = xp.isfinite(gsq) & ~running

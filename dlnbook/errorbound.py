@@ -275,6 +275,12 @@ def normal_hessian(problem, W_bar, max_directions=4):
         vectors (rows, flattened) spanning part of the kernel in ``T^⊥`` or, at a nondegenerate point,
         the eigenvector of the eigenvalue of absolute value ``h_min``.
 
+    Raises
+    ------
+    TypeError, ValueError
+        If ``problem`` is not whitened, ``W_bar`` is not a critical point of it (see
+        :func:`dlnbook.critical.require_critical`), or ``max_directions`` is not a positive integer.
+
     Examples
     --------
     >>> from dlnbook import Problem, threshold
@@ -285,9 +291,12 @@ def normal_hessian(problem, W_bar, max_directions=4):
     (1, 1.0)
     """
     require_whitened(problem)
-    W_bar = problem.check_weights(W_bar, name="W_bar")
+    W_bar = require_critical(problem, W_bar, name="W_bar")   # elsewhere the tangent space is not a kernel
     max_directions = _checks.positive_int("max_directions", max_directions)
-    H = problem.hessian(W_bar)
+    try:
+        H = problem.hessian(W_bar)
+    except ValueError as error:                              # the Hessian overflows: say which argument
+        raise ValueError(f"W_bar: {error}") from None
     T = orbit_tangent_basis(problem, W_bar)
     n = H.shape[0]
     Q, _ = np.linalg.qr(np.concatenate([T, np.eye(n)], axis=1))

@@ -103,7 +103,14 @@ def loss_on_plane(problem, W0, D1, D2, alphas, betas):
     betas = _grid("betas", betas)
     a, b = np.meshgrid(alphas, betas)  # shape (len(betas), len(alphas)), the layout contour expects
     a, b = a.reshape(-1, 1, 1), b.reshape(-1, 1, 1)
-    return problem.loss_batch([w + a * d1 + b * d2 for w, d1, d2 in zip(W0, D1, D2)]).reshape(betas.size, alphas.size)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            points = [w + a * d1 + b * d2 for w, d1, d2 in zip(W0, D1, D2)]
+        losses = problem.loss_batch(points)
+    except ValueError as error:                              # the loss overflows somewhere on the plane
+        raise ValueError(f"the loss on the plane W0 + α·D1 + β·D2 overflows: W0, D1, D2, alphas or betas are "
+                         f"too large ({error})") from None
+    return losses.reshape(betas.size, alphas.size)
 
 
 def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):

@@ -109,7 +109,10 @@ def norm(W):
     scale = max((float(np.max(np.abs(Wl))) for Wl in W if Wl.size), default=0.0)   # squares over- or underflow
     if scale == 0.0:
         return 0.0
-    return scale * float(np.sqrt(sum(np.sum(np.square(Wl / scale)) for Wl in W)))
+    total = scale * float(np.sqrt(sum(np.sum(np.square(Wl / scale)) for Wl in W)))
+    if not math.isfinite(total):
+        raise ValueError(f"‖W‖ overflows float64: W is too large (its largest |entry| is {scale:.3g}); rescale it")
+    return total
 
 
 #: The default limit of ``Problem.hessian`` (and of everything that builds the dense Hessian:
@@ -284,7 +287,9 @@ class Problem:
 
     def product(self, W):
         """The end-to-end matrix ``P = W_L ⋯ W_1`` (shape dL × d0)."""
-        return prefix_products(self.check_weights(W))[-1]
+        W = self.check_weights(W)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return finite(prefix_products(W)[-1], "W_L ⋯ W_1", "W", W)
 
     def loss(self, W):
         """The regularized loss F(W) (Chapter 1, equation of the loss).
@@ -322,7 +327,8 @@ class Problem:
                                  f"the same B for every layer, got {Wl.shape}")
             if not np.all(np.isfinite(Wl)):
                 raise ValueError(f"W[{l - 1}] (layer {l}) contains NaN or infinite entries")
-        return evaluate(W, self.C, self.B, self.half_yy, self.lambdas)[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            return finite(evaluate(W, self.C, self.B, self.half_yy, self.lambdas)[0], "F(W)", "W", W)
 
     def grad(self, W):
         """The gradient ``[∇_{W_1} F, ..., ∇_{W_L} F]``.

@@ -57,6 +57,9 @@ def fit_line(k, logg):
     """
     k = _iterations(k)
     logg = _checks.vector("logg", logg)
+    if np.any((logg < -746) | (logg > 710)):                  # not the log of a positive float64
+        raise ValueError(f"logg must hold logarithms of gradient norms (float64 numbers: -746 < logg < 710), "
+                         f"got {logg[(logg < -746) | (logg > 710)][0]:g}")
     if logg.shape != k.shape:
         raise ValueError(f"k and logg must have the same length, got {k.size} and {logg.size}")
     if np.unique(k).size < 2:
@@ -142,7 +145,7 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
         return _fit_line(k[chosen], np.log(g[chosen]))
     last = np.flatnonzero(usable)
     if last.size < min_records:
-        raise ValueError(f"the run has {last.size} usable records (positive, finite gradient norms above "
+        raise ValueError(f"g has {last.size} usable records (positive, finite gradient norms above "
                          f"the rounding floor); a fit needs at least min_records={min_records}")
     end = last[-1]
     candidates = np.flatnonzero(usable[:end + 1])
@@ -213,4 +216,6 @@ def predicted_rate(problem, W, step, zero_tol=1e-7):
         raise ValueError(f"every Hessian eigenvalue is within zero_tol={zero_tol:g} of zero")
     h_min, h_max = float(nonzero.min()), float(nonzero.max())
     rho = max(abs(1 - step * h_min), abs(1 - step * h_max))
+    if not np.isfinite(rho):
+        raise ValueError(f"step = {step:g} is too large: the predicted rate |1 − step·h| overflows float64")
     return RatePrediction(rho, h_min, h_max, int(np.sum(np.abs(h) <= zero_tol)), int(np.sum(h < -zero_tol)))

@@ -452,6 +452,29 @@ row("Explorable.index", lambda: (explorable().index, dict(a=0, b=1)), **{"**posi
 exempt("Explorable.html", None, "no arguments")
 exempt("Explorable.widget", None, "no arguments")
 
+#: finite values whose results overflow float64 (never a silent inf or NaN), added to the rows above
+BIG = [np.full((2, 2), 1e200)] * 2
+OVERFLOWING = {
+    ("norm", "W"): [[np.full((2, 2), 1e308)]],
+    ("Problem.product", "W"): [BIG],
+    ("Problem.loss", "W"): [BIG],
+    ("Problem.loss_batch", "W"): [[np.full((3, 2, 2), 1e200)] * 2],
+    ("critical_set.CriticalSet.identify", "W"): [BIG],
+    ("distance.distance_to_critical_set", "W"): [BIG, [np.full((2, 2), 1e160)] * 2],
+    ("errorbound.normal_hessian", "W_bar"): [BIG, [np.full((2, 2), 1e-8)] * 2],   # and one that is not critical
+    ("errorbound.estimate_error_bound", "W_bar"): [BIG],
+    ("gradient_descent", "W0"): [BIG],
+    ("gradient_descent_batch", "W0s"): [[np.full((2, 2, 2), 1e200)] * 2],
+    ("plots.loss_on_plane", "W0"): [BIG],
+    ("plots.loss_on_plane", "D1"): [BIG],
+    ("rates.predicted_rate", "step"): [1e308],
+    ("rates.fit_line", "logg"): [np.full(10, 1e308), np.full(10, -1e3)],
+    ("rates.linear_rate", "g"): [-np.exp(-0.1 * K)],
+}
+for key, values in OVERFLOWING.items():
+    call, hostile = AUDIT[key]
+    AUDIT[key] = (call, hostile + values)
+
 #: ``**options``-style arguments are audited through the keys they accept (the rows above with None),
 #: with these hostile calls: (name, valid call, the options, the option named in the message)
 OPTION_CASES = [
