@@ -82,10 +82,18 @@ def appendix_callables():
         if not match:
             continue
         directive, name = match.groups()
-        option = re.match(r":members:(.*)", lines[i + 1].strip()) if i + 1 < len(lines) else None
-        listed = [m.strip() for m in option.group(1).split(",") if m.strip()] if option else []
+        options = []                                   # the directive's option lines, ":members: ..." among them
+        for following in lines[i + 1:]:
+            if not following.strip().startswith(":"):
+                break
+            options.append(following.strip())
+        members = [re.match(r":members:(.*)", option).group(1) for option in options if option.startswith(":members:")]
+        listed = [m.strip() for m in members[0].split(",") if m.strip()] if members else []
         if directive == "automodule":
             module = importlib.import_module(f"dlnbook.{name}")
+            if members and not listed:                 # a bare :members: documents every public member
+                listed = getattr(module, "__all__", [m for m, v in vars(module).items() if not m.startswith("_")
+                                                     and getattr(v, "__module__", None) == module.__name__])
             for member in listed:
                 add(f"{name}.{member}", getattr(module, member))
         else:
@@ -361,8 +369,9 @@ row("distance.distance_to_critical_set", lambda: (dlnbook.distance_to_critical_s
                                               max_alignments=4, max_sweeps=50)),
     problem=WHITENED_PROBLEM, W=WEIGHTS[:-3], max_alignments=POSITIVE_INT, max_sweeps=POSITIVE_INT,
     max_ranked=POSITIVE_INT)
-row("errorbound.ErrorBoundEstimate.slope", lambda: (dlnbook.estimate_error_bound(*point(), radii=[1e-3, 1e-4], n_random=1,
-                                                                     seed=0).slope, dict(which="kappa")),
+row("errorbound.ErrorBoundEstimate.slope",
+    lambda: (dlnbook.estimate_error_bound(*point(), radii=[1e-3, 1e-4], n_random=1, seed=0).slope,
+             dict(which="kappa")),
     which=["speed", None, 3, {}, ["kappa"], np.array("kappa")])
 
 # descent
