@@ -6,6 +6,7 @@ One rule throughout: an argument of the wrong type raises TypeError; one of the 
 wrong value, shape or range raises ValueError.
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,6 +26,8 @@ def float_array(name, value, what):
         if raw.dtype.kind == "c":
             raise TypeError("complex entries")
         return raw.astype(np.float64)
+    except OverflowError:                                   # Python integers beyond the floats
+        raise ValueError(f"{name} must be {what}: it has entries beyond the range of float64") from None
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name} must be {what} ({error})") from None
 
@@ -66,7 +69,10 @@ def real(name, value, *, minimum=None, strict=False):
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:                                   # a Python integer beyond the floats
+        raise ValueError(f"{name} must be finite, got an integer beyond the range of float64") from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     if minimum is not None and (value <= minimum if strict else value < minimum):
@@ -77,6 +83,17 @@ def real(name, value, *, minimum=None, strict=False):
 def positive_real(name, value):
     """Return ``value`` as a finite float > 0, or raise naming ``name``."""
     return real(name, value, minimum=0, strict=True)
+
+
+def is_sequence(value):
+    """Whether ``value`` is an ordered collection with a length: not text, a set, a dict or a 0-d array."""
+    if isinstance(value, (str, bytes, set, frozenset, dict)) or not hasattr(value, "__len__"):
+        return False
+    try:
+        len(value)
+    except TypeError:                                       # a 0-d numpy array or torch tensor
+        return False
+    return True
 
 
 def vector(name, value):
@@ -94,6 +111,7 @@ def vector(name, value):
 def regularization(lam, L):
     """Return the per-layer parameters (λ_1, ..., λ_L) from a scalar or a length-L sequence."""
     if not isinstance(lam, (str, bytes, set, frozenset, dict)) and np.ndim(lam) == 0:
+        allocation(L, f"one λ for each of the L = {L} layers")
         return (positive_real("lam", lam),) * L
     if isinstance(lam, (str, bytes, set, frozenset, dict)) or not hasattr(lam, "__len__") or np.ndim(lam) > 1:
         raise TypeError(f"lam must be a positive number or a sequence of {L} positive numbers "
@@ -119,6 +137,8 @@ def depth(L):
     L = positive_int("L", L)
     if L < 2:
         raise ValueError(f"L must be at least 2 (a network with at least two weight matrices), got {L}")
+    if L > 2 ** 53:
+        raise ValueError(f"L must be at most 2**53 (beyond, the depth is not exact in float64), got {L}")
     return L
 
 
@@ -202,6 +222,8 @@ def allocation(n_floats, what):
 
 
 def _size(nbytes):
+    if nbytes >= 1024 ** 6 * 10 ** 6:                       # beyond any memory (and maybe beyond the floats)
+        return f"1e{math.floor(math.log10(nbytes))} bytes"
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if nbytes < 1024 or unit == "PiB":
             return f"{nbytes:.3g} {unit}" if unit != "bytes" else f"{nbytes} bytes"

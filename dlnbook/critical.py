@@ -40,6 +40,8 @@ CRITICAL_ROUNDING = 1e3
 class CriticalPoint:
     """One critical configuration of a whitened problem (a record of :func:`critical_points`).
 
+    A result record, built by the library and read by the user: its constructor does not check its fields.
+
     Attributes
     ----------
     W : tuple of ndarray
@@ -235,7 +237,10 @@ def require_critical(problem, W, name="W"):
         If ``W`` does not fit ``problem``, or is not a critical point.
     """
     W = _checks.problem(problem).check_weights(W, name=name)
-    G = problem.grad(W)
+    try:
+        G = problem.grad(W)
+    except ValueError as error:                          # the gradient overflows: say which argument
+        raise ValueError(f"{name}: {error}") from None
     penalty = [lam * Wl for lam, Wl in zip(problem.lambdas, W)]
     size = sum(norm([g - p]) + norm([p]) for g, p in zip(G, penalty))      # norm: no underflow in the squares
     gnorm = norm(G)
@@ -266,6 +271,8 @@ def _fit_size(problem, W):
 @dataclass(frozen=True, eq=False)
 class Classification:
     """The result of :func:`classify`.
+
+    A result record, built by the library and read by the user: its constructor does not check its fields.
 
     Attributes
     ----------
@@ -306,6 +313,7 @@ class Classification:
 def skew_basis(n):
     """The basis ``E_ab − E_ba`` (a < b) of the n×n skew-symmetric matrices: the Lie algebra of O(n)."""
     n = _checks.nonnegative_int("n", n)
+    _checks.allocation(n * n * (n * (n - 1) // 2), f"the n(n-1)/2 skew-symmetric n×n basis matrices (n = {n})")
     basis = []
     for a in range(n):
         for b in range(a + 1, n):

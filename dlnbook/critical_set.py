@@ -96,6 +96,8 @@ def require_whitened(problem):
 class Spectrum:
     """The full SVD of Ȳ with ties snapped: ``Ȳ ≈ Σ_j y[j] U[:, j] Vt[j]`` (arrays read-only).
 
+    A result record, built by the library and read by the user: its constructor does not check its fields.
+
     Attributes
     ----------
     U : ndarray
@@ -152,7 +154,10 @@ class Configuration(NamedTuple):
 
 
 class ClosedFormKind(NamedTuple):
-    """The kind of a configuration by the closed-form classification of Chapter 2, and the rule used."""
+    """The kind of a configuration by the closed-form classification of Chapter 2, and the rule used.
+
+    A result record, built by the library and read by the user: its constructor does not check its fields.
+    """
     kind: str
     degenerate: bool
     rule: str
@@ -183,9 +188,22 @@ class CriticalSet:
         self.d_min = min(problem.dims)
         self.tau = threshold(problem.L, problem.lambdas)
         self.tau_glob = global_threshold(problem.L, problem.lambdas)
+        # s = σ/√μ, μ = Λ^{1/L} (never Λ itself): the root of (2) is "+" above s_* and "-" below (L ≥ 3)
+        self._log_mu = float(np.mean(np.log(problem.lambdas)))
+        L = problem.L
+        self._log_s_star = (self._log_mu + math.log(L - 2) - math.log(L)) / (2 * L - 2) if L > 2 else -math.inf
 
     def __repr__(self):
         return f"CriticalSet({self.problem!r}, {self.count()} configurations)"
+
+    def _branch(self, j, sigma):
+        """The root of (2) that σ is for the singular value ``y[j]``: ``"+"``, ``"-"`` or ``"*"`` (at τ)."""
+        if self.problem.L == 2:
+            return "+"
+        if abs(self.spectrum.y[j] - self.tau) <= THRESHOLD_RTOL * self.tau:
+            return "*"
+        t = math.log(sigma) - 0.5 * self._log_mu if sigma > 0 else -math.inf
+        return "+" if t > self._log_s_star else "-"
 
     def _roots(self, y):
         return positive_roots(float(y), self.problem.L, self.problem.lambdas)
@@ -362,12 +380,12 @@ class CriticalSet:
 
     def _active(self, active):
         """``active`` checked: pairs ``(j, σ)`` with distinct indices of nonzero singular values and σ ≥ 0."""
-        if isinstance(active, (str, bytes)) or not hasattr(active, "__len__"):
+        if not _checks.is_sequence(active):
             raise TypeError(f"configuration must be a Configuration or a sequence of pairs (j, σ), got "
                             f"{type(active).__name__}")
         pairs = []
         for i, pair in enumerate(active):
-            if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+            if not _checks.is_sequence(pair) or len(pair) != 2:
                 raise TypeError(f"configuration[{i}] must be a pair (j, σ), got {pair!r}")
             j = _checks.nonnegative_int(f"configuration[{i}] index j", pair[0])
             sigma = _checks.real(f"configuration[{i}] value σ", pair[1], minimum=0)
@@ -390,7 +408,20 @@ class CriticalSet:
         if not isinstance(configuration, Configuration):
             raise TypeError(f"configuration must be a Configuration (from configurations() or identify()), got "
                             f"{type(configuration).__name__}")
-        self._active(configuration.active)
+        active = self._active(configuration.active)
+        branches = configuration.branches
+        if not _checks.is_sequence(branches):
+            raise TypeError(f"configuration.branches must be a tuple with one of {BRANCHES} per active pair, "
+                            f"got {type(branches).__name__}")
+        if len(branches) != len(active):
+            raise ValueError(f"configuration.branches must have one entry per active pair ({len(active)}), "
+                             f"got {len(branches)}")
+        for i, ((j, sigma), branch) in enumerate(zip(active, branches)):
+            expected = self._branch(j, sigma)
+            if branch != expected:
+                raise ValueError(f"configuration.branches[{i}] is {branch!r}, but σ = {sigma:.6g} is on the root "
+                                 f"{expected!r} of equation (2) for y[{j}] = {self.spectrum.y[j]:.6g} "
+                                 f"(one of {BRANCHES}: see dlnbook.scalar.positive_roots)")
         L, y, d_min, tau = self.problem.L, self.spectrum.y, self.d_min, self.tau
         active_j, branches = configuration.indices, configuration.branches
         k = len(active_j)
@@ -446,15 +477,15 @@ class CriticalSet:
         problem, spectrum = self.problem, self.spectrum
         W = problem.check_weights(W)
         L, tau = problem.L, self.tau
-        log_mu = float(np.mean(np.log(problem.lambdas)))             # μ = Λ^{1/L}, never Λ itself
+        log_mu = self._log_mu
         sigmas = np.linalg.svd(np.sqrt(problem.lambdas[0]) * W[0], compute_uv=False)
         sigmas = sigmas[sigmas > 1e-6 * sigmas[0]] if sigmas.size and sigmas[0] > 0 else []
         y_scale = max(spectrum.y[0] if spectrum.y.size else 0.0, tau)
-        log_s_star = (log_mu + math.log(L - 2) - math.log(L)) / (2 * L - 2) if L > 2 else -np.inf
         used, found = set(), []
         for sigma in sigmas:
             t = math.log(sigma) - 0.5 * log_mu                             # s = σ/√μ: y = s^L + μ s^{2−L}
-            y_hat = float(np.exp(np.logaddexp(L * t, log_mu + (2 - L) * t)))
+            with np.errstate(over="ignore"):                               # y = inf: no match, said below
+                y_hat = float(np.exp(np.logaddexp(L * t, log_mu + (2 - L) * t)))
             candidates = [j for j in range(spectrum.y.size) if j not in used and spectrum.y[j] > 0
                           and abs(spectrum.y[j] - y_hat) <= 1e-5 * y_scale]
             if not candidates:
@@ -463,13 +494,7 @@ class CriticalSet:
                                  f"singular value of Ȳ")
             j = min(candidates, key=lambda i: (abs(spectrum.y[i] - y_hat), i))
             used.add(j)
-            if L == 2:
-                branch = "+"
-            elif abs(spectrum.y[j] - tau) <= THRESHOLD_RTOL * tau:
-                branch = "*"
-            else:
-                branch = "+" if t > log_s_star else "-"
-            found.append((j, float(sigma), branch))
+            found.append((j, float(sigma), self._branch(j, sigma)))
         found.sort()
         return Configuration(tuple((j, s) for j, s, _ in found), tuple(b for _, _, b in found))
 

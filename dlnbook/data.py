@@ -21,6 +21,7 @@ def orthonormal_columns(rng, rows, cols=None):
     cols = rows if cols is None else _checks.nonnegative_int("cols", cols)
     if cols > rows:
         raise ValueError(f"cols must be at most rows = {rows} (orthonormal columns), got {cols}")
+    _checks.allocation(2 * rows * cols, f"a rows×cols = {rows}×{cols} matrix and its QR factors")
     if rows == 0 or cols == 0:
         return np.zeros((rows, cols))
     Q, R = np.linalg.qr(rng.normal(size=(rows, cols)))
@@ -85,7 +86,10 @@ def planted(d0, dL, N, singular_values, seed=None, noise=0.0):
     Y = Ybar @ X
     if noise > 0:
         E = noise_rng.normal(scale=noise, size=(dL, N))
-        Y = Y + E - (E @ X.T) @ X
+        with np.errstate(over="ignore", invalid="ignore"):
+            Y = Y + E - (E @ X.T) @ X
+        if not np.all(np.isfinite(Y)):
+            raise ValueError(f"noise = {noise:g} is too large: Y overflows float64")
     return X, Y
 
 

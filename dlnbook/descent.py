@@ -249,7 +249,7 @@ def _stack_problems(problem):
     """``(C, B, ½‖Y‖², lambdas, shapes, batch)`` for one Problem or a sequence of Problems."""
     if isinstance(problem, Problem):
         return problem.C, problem.B, problem.half_yy, problem.lambdas, problem.shapes, None
-    if isinstance(problem, (str, bytes)) or not hasattr(problem, "__len__"):
+    if not _checks.is_sequence(problem):
         raise TypeError(f"problem must be a dlnbook.Problem or a sequence of Problems with the same dims, "
                         f"got {type(problem).__name__}")
     problems = list(problem)
@@ -269,7 +269,7 @@ def _stack_problems(problem):
 
 
 def _check_stacked(W0s, shapes, batch):
-    if isinstance(W0s, np.ndarray) or isinstance(W0s, (str, bytes)) or not hasattr(W0s, "__len__"):
+    if isinstance(W0s, np.ndarray) or not _checks.is_sequence(W0s):
         raise TypeError(f"W0s must be a sequence of {len(shapes)} stacked layers, each of shape (B, d_l, d_l-1)")
     if len(W0s) != len(shapes):
         raise ValueError(f"W0s must have {len(shapes)} stacked layers (one per weight matrix), got {len(W0s)}")
@@ -340,7 +340,16 @@ def run_batch(backend, problem, W0s, step=None, max_iter=10_000, tol=1e-10, reco
 
     The arguments are checked here, then the loop runs on the backend's arrays; the result holds
     numpy arrays.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`dlnbook.gradient_descent_batch`, and a TypeError naming ``backend`` if it is not a
+        :class:`Backend`.
     """
+    if not (isinstance(backend, Backend) and callable(backend.asarray) and callable(backend.asnumpy)):
+        raise TypeError(f"backend must be a dlnbook.descent.Backend(xp, asarray, asnumpy) with callable "
+                        f"asarray and asnumpy, got {type(backend).__name__}")
     C, Bm, half_yy, lambdas, shapes, batch = _stack_problems(problem)
     W = _check_stacked(W0s, shapes, batch)
     step = check_step(step, W[0].shape[0])
@@ -374,7 +383,8 @@ def _run_batch(be, W, C, Bm, half_yy, lambdas, step, max_iter, tol, record_every
         start_ok = asnumpy(xp.isfinite(gsq) & xp.isfinite(F))
         if not np.all(start_ok):
             raise ValueError(f"F or ∇F overflows float64 at the start of run(s) {np.flatnonzero(~start_ok).tolist()}: "
-                             f"those starting weights are too large to start from; rescale them")
+                             f"those starting weights (W0s; W0 for one run) are too large to start from; "
+                             f"rescale them")
         limit = divergence_limit(F, half_yy)
         running = xp.isfinite(gsq) & (gsq > tol * tol)       # still taking steps
         converged = xp.isfinite(gsq) & ~running

@@ -56,7 +56,10 @@ ALTERNATED = 1
 
 
 class DistanceBracket(NamedTuple):
-    """``lower ≤ dist(W, 𝒲*) ≤ upper``, with the critical point ``witness`` at distance ``upper``."""
+    """``lower ≤ dist(W, 𝒲*) ≤ upper``, with the critical point ``witness`` at distance ``upper``.
+
+    A result record, built by the library and read by the user: its constructor does not check its fields.
+    """
     lower: float
     upper: float
     witness: CriticalPoint
@@ -623,6 +626,10 @@ def distance_to_critical_set(problem, W, max_alignments=16, max_sweeps=500, max_
     closed_form = CriticalSet(problem)
     spectrum = closed_form.spectrum
     W = problem.check_weights(W)
+    size = norm(W)
+    if not np.isfinite(size * size):                 # the bounds are sums of squares of W's singular values
+        raise ValueError(f"W is too large for the distance: ‖W‖ = {size:.3g}, whose square overflows float64; "
+                         f"rescale it")
     max_alignments = _checks.positive_int("max_alignments", max_alignments)
     max_sweeps = _checks.positive_int("max_sweeps", max_sweeps)
     max_ranked = _checks.positive_int("max_ranked", max_ranked)

@@ -43,6 +43,8 @@ from .scalar import THRESHOLD_RTOL
 class ErrorBoundCheck:
     """The result of :func:`error_bound_holds`; ``bool(result)`` is ``result.holds``.
 
+    A result record, built by the library and read by the user: its constructor does not check its fields.
+
     Attributes
     ----------
     holds : bool
@@ -106,7 +108,10 @@ def error_bound_holds(problem):
 
 
 class RatioBracket(NamedTuple):
-    """``lower ≤ dist(W, 𝒲*) / ‖∇F(W)‖ ≤ upper``, and the gradient norm ``grad_norm = ‖∇F(W)‖``."""
+    """``lower ≤ dist(W, 𝒲*) / ‖∇F(W)‖ ≤ upper``, and the gradient norm ``grad_norm = ‖∇F(W)‖``.
+
+    A result record, built by the library and read by the user: its constructor does not check its fields.
+    """
     lower: float
     upper: float
     grad_norm: float
@@ -162,6 +167,8 @@ def error_bound_ratio(problem, W, **options):
 @dataclass(frozen=True, eq=False)
 class ErrorBoundEstimate:
     """The result of :func:`estimate_error_bound`: ratios ``dist / ‖∇F‖`` around a critical point.
+
+    A result record, built by the library and read by the user: its constructor does not check its fields.
 
     Attributes
     ----------
@@ -219,7 +226,7 @@ class ErrorBoundEstimate:
         """
         values = {"kappa": self.kappa, "worst": np.max(self.worst, axis=1) if self.worst.size else None,
                   "random": np.max(self.random, axis=1) if self.random.size else None}
-        if which not in values:
+        if not isinstance(which, str) or which not in values:
             raise ValueError(f"which must be 'kappa', 'worst' or 'random', got {which!r}")
         if values[which] is None or self.radii.size < 2:
             raise ValueError(f"no {which!r} ratios at two or more radii to fit a slope to")
@@ -231,7 +238,10 @@ class ErrorBoundEstimate:
 
 
 class NormalHessian(NamedTuple):
-    """The Hessian at a critical point, restricted to the normal space of its orbit (see :func:`normal_hessian`)."""
+    """The Hessian at a critical point, restricted to the normal space of its orbit (see :func:`normal_hessian`).
+
+    A result record, built by the library and read by the user: its constructor does not check its fields.
+    """
     eigenvalues: np.ndarray
     kernel_normal_dim: int
     h_min: float
@@ -265,6 +275,12 @@ def normal_hessian(problem, W_bar, max_directions=4):
         vectors (rows, flattened) spanning part of the kernel in ``T^⊥`` or, at a nondegenerate point,
         the eigenvector of the eigenvalue of absolute value ``h_min``.
 
+    Raises
+    ------
+    TypeError, ValueError
+        If ``problem`` is not whitened, ``W_bar`` is not a critical point of it (see
+        :func:`dlnbook.critical.require_critical`), or ``max_directions`` is not a positive integer.
+
     Examples
     --------
     >>> from dlnbook import Problem, threshold
@@ -275,9 +291,12 @@ def normal_hessian(problem, W_bar, max_directions=4):
     (1, 1.0)
     """
     require_whitened(problem)
-    W_bar = problem.check_weights(W_bar, name="W_bar")
+    W_bar = require_critical(problem, W_bar, name="W_bar")   # elsewhere the tangent space is not a kernel
     max_directions = _checks.positive_int("max_directions", max_directions)
-    H = problem.hessian(W_bar)
+    try:
+        H = problem.hessian(W_bar)
+    except ValueError as error:                              # the Hessian overflows: say which argument
+        raise ValueError(f"W_bar: {error}") from None
     T = orbit_tangent_basis(problem, W_bar)
     n = H.shape[0]
     Q, _ = np.linalg.qr(np.concatenate([T, np.eye(n)], axis=1))
@@ -353,6 +372,7 @@ def estimate_error_bound(problem, W_bar, radii, n_random=8, seed=None, max_worst
     max_worst = _checks.positive_int("max_worst", max_worst)
     seed = _checks.seed(seed)
     W_bar = require_critical(problem, W_bar, name="W_bar")
+    _checks.allocation(n_random * problem.n_params, f"n_random = {n_random} random directions")
     rng = np.random.default_rng(seed)
     random = rng.normal(size=(n_random, problem.n_params))
     random /= np.linalg.norm(random, axis=1, keepdims=True) if n_random else 1.0

@@ -156,7 +156,8 @@ def _decimals(values):
 
 
 def _check_positive(name, value, kind):
-    if not isinstance(value, kind) or isinstance(value, bool) or not value > 0 or not math.isfinite(value):
+    if (not isinstance(value, kind) or isinstance(value, bool) or not value > 0
+            or not (kind is Integral or math.isfinite(value))):          # (a huge int has no float)
         expected = "a positive integer" if kind is Integral else "a positive finite number"
         raise (TypeError if not isinstance(value, kind) or isinstance(value, bool) else ValueError)(
             f"{name} must be {expected}, got {value!r}")
@@ -172,7 +173,7 @@ def _check_options(draw, controls, alt, default, labels, figsize, dpi, max_frame
         raise ValueError(f"figsize must be (width, height) in inches, two positive numbers, got {figsize!r}")
     _check_positive("dpi", dpi, Integral)
     _check_positive("max_frames", max_frames, Integral)
-    pixels = figsize[0] * figsize[1] * dpi ** 2
+    pixels = figsize[0] * figsize[1] * float(dpi) ** 2 if dpi < 10 ** 100 else math.inf
     if pixels > MAX_FRAME_PIXELS:
         raise ValueError(f"figsize {tuple(figsize)} at dpi={dpi} gives frames of {pixels:.3g} pixels, more than "
                          f"{MAX_FRAME_PIXELS:.0e}; use a smaller figure or dpi")

@@ -103,7 +103,14 @@ def loss_on_plane(problem, W0, D1, D2, alphas, betas):
     betas = _grid("betas", betas)
     a, b = np.meshgrid(alphas, betas)  # shape (len(betas), len(alphas)), the layout contour expects
     a, b = a.reshape(-1, 1, 1), b.reshape(-1, 1, 1)
-    return problem.loss_batch([w + a * d1 + b * d2 for w, d1, d2 in zip(W0, D1, D2)]).reshape(betas.size, alphas.size)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            points = [w + a * d1 + b * d2 for w, d1, d2 in zip(W0, D1, D2)]
+        losses = problem.loss_batch(points)
+    except ValueError as error:                              # the loss overflows somewhere on the plane
+        raise ValueError(f"the loss on the plane W0 + α·D1 + β·D2 overflows: W0, D1, D2, alphas or betas are "
+                         f"too large ({error})") from None
+    return losses.reshape(betas.size, alphas.size)
 
 
 def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):
@@ -157,6 +164,12 @@ def plot_scalar_landscape(lam, y, ax=None, radius=2.5, n=101):
     n = _checks.positive_int("n", n)
     if n < 2:
         raise ValueError(f"n must be at least 2 grid points per axis, got {n}")
+    _checks.allocation(2 * n * n, f"the n×n grid of the landscape (n = {n})")
+    with np.errstate(over="ignore"):                  # the loss on the window is at most this
+        largest = 0.5 * (np.float64(radius) ** 2 + abs(y)) ** 2 + lam * np.float64(radius) ** 2
+    if not np.isfinite(largest):
+        raise ValueError(f"the loss on this window overflows float64: lam = {lam:g}, y = {y:g} and radius = "
+                         f"{radius:g} are too large together")
     ax = _axes(ax)
     from matplotlib.colors import LogNorm
     from matplotlib.lines import Line2D
@@ -243,18 +256,26 @@ def plot_bifurcation(L, lam, y_max=3.0, ax=None, n=600):
     """
     L = _checks.depth(L)
     lambdas = _checks.regularization(lam, L)
-    Lam = float(np.prod(lambdas))
+    with np.errstate(over="ignore", under="ignore"):
+        Lam = float(np.prod(lambdas))
+    # Λ itself may be beyond the floats: then the title gives its power of ten
+    Lam_text = f"{Lam:.3g}" if 0 < Lam < np.inf else f"10^{float(np.sum(np.log10(lambdas))):.1f}"
     y_max = _checks.positive_real("y_max", y_max)
     n = _checks.positive_int("n", n)
     if n < 2:
         raise ValueError(f"n must be at least 2, got {n}")
+    _checks.allocation(4 * n, f"the n = {n} points of the figure")
     ax = _axes(ax)
     tau, glob = threshold(L, lambdas), global_threshold(L, lambdas)
     ys = np.union1d(np.linspace(0.0, y_max, n), [tau] if tau < y_max else [])
     branches = {"0": np.zeros_like(ys), "+": np.full_like(ys, np.nan), "-": np.full_like(ys, np.nan)}
     kinds = {"0": [], "+": [], "-": []}
     for i, y in enumerate(ys):
-        for sigma, b in positive_roots(y, L, lambdas):
+        try:
+            roots = positive_roots(y, L, lambdas)
+        except ValueError as error:                              # the smaller root below the floats
+            raise ValueError(f"y_max = {y_max:g} is too large for this depth and lam: {error}") from None
+        for sigma, b in roots:
             for name in ("+", "-") if b == "*" else (b,):     # the double root closes both branches
                 branches[name][i] = sigma
         if L == 2 and y == tau:
@@ -279,7 +300,7 @@ def plot_bifurcation(L, lam, y_max=3.0, ax=None, n=600):
     ax.set_xlim(0, y_max)
     ax.set_xlabel("singular value $y$ of $\\bar Y$")
     ax.set_ylabel(r"root $\sigma$ of the stationarity equation")
-    ax.set_title(f"L = {L}, Λ = {Lam:.3g}")
+    ax.set_title(f"L = {L}, Λ = {Lam_text}")
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
     ax.legend(unique.values(), unique.keys(), loc="center right")

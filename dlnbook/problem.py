@@ -8,6 +8,13 @@
 The data enter only through the sufficient statistics :math:`C = X X^\\top` and
 :math:`B = Y X^\\top` (and the number :math:`\\lVert Y \\rVert_F^2`), computed once, so the cost of
 ``loss``, ``grad`` and ``hvp`` does not depend on the number of samples ``N``.
+
+The formulas on raw arrays (:func:`inner`, :func:`prefix_products`, :func:`evaluate`,
+:func:`gradient`, :func:`squared_norm`) are the building blocks of the descent loops, called at every
+iteration on numpy arrays or torch tensors: they check nothing, so that they cost only their
+arithmetic. The public entry points check their inputs once (the methods of :class:`~dlnbook.Problem` through
+:meth:`Problem.check_weights <dlnbook.Problem.check_weights>`, :func:`dlnbook.gradient_descent`, ...);
+call the raw formulas only on arrays checked that way.
 """
 
 import math
@@ -90,7 +97,7 @@ def norm(W):
     >>> norm([np.ones((2, 2)), np.zeros((1, 2))])
     2.0
     """
-    if isinstance(W, (str, bytes, np.ndarray)) or not hasattr(W, "__len__"):
+    if isinstance(W, np.ndarray) or not _checks.is_sequence(W):
         raise TypeError(f"W must be a sequence of arrays [W_1, ..., W_L], got {type(W).__name__}")
     W = [_checks.float_array(f"W[{i}]", Wl, "an array of real numbers") for i, Wl in enumerate(W)]
     if not all(np.all(np.isfinite(Wl)) for Wl in W):
@@ -102,7 +109,10 @@ def norm(W):
     scale = max((float(np.max(np.abs(Wl))) for Wl in W if Wl.size), default=0.0)   # squares over- or underflow
     if scale == 0.0:
         return 0.0
-    return scale * float(np.sqrt(sum(np.sum(np.square(Wl / scale)) for Wl in W)))
+    total = scale * float(np.sqrt(sum(np.sum(np.square(Wl / scale)) for Wl in W)))
+    if not math.isfinite(total):
+        raise ValueError(f"‖W‖ overflows float64: W is too large (its largest |entry| is {scale:.3g}); rescale it")
+    return total
 
 
 #: The default limit of ``Problem.hessian`` (and of everything that builds the dense Hessian:
@@ -167,7 +177,7 @@ class Problem:
 
     def __init__(self, X, Y, widths, lam):
         X, Y = _checks.data_pair(X, Y)
-        if isinstance(widths, (str, bytes, set, frozenset, dict)) or not hasattr(widths, "__len__"):
+        if not _checks.is_sequence(widths):
             raise TypeError(f"widths must be a sequence of the L-1 hidden widths, got {widths!r}")
         if len(widths) < 1:
             raise ValueError("widths must list at least one hidden width (depth L >= 2); got none")
@@ -241,7 +251,7 @@ class Problem:
             If a layer has the wrong shape or non-finite entries.
         """
         name = _checks.label("name", name)
-        if isinstance(W, np.ndarray) or not hasattr(W, "__len__") or isinstance(W, (str, bytes)):
+        if isinstance(W, np.ndarray) or not _checks.is_sequence(W):
             raise TypeError(f"{name} must be a sequence of {self.L} weight matrices [W_1, ..., W_L], "
                             f"got {type(W).__name__}")
         if len(W) != self.L:
@@ -277,7 +287,9 @@ class Problem:
 
     def product(self, W):
         """The end-to-end matrix ``P = W_L ⋯ W_1`` (shape dL × d0)."""
-        return prefix_products(self.check_weights(W))[-1]
+        W = self.check_weights(W)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return finite(prefix_products(W)[-1], "W_L ⋯ W_1", "W", W)
 
     def loss(self, W):
         """The regularized loss F(W) (Chapter 1, equation of the loss).
@@ -301,12 +313,13 @@ class Problem:
         ndarray, shape (B,)
             ``F`` of each configuration (stacked matrix products; the same values as :meth:`loss`).
         """
-        if isinstance(W, (np.ndarray, str, bytes)) or not hasattr(W, "__len__"):
+        if isinstance(W, np.ndarray) or not _checks.is_sequence(W):
             raise TypeError(f"W must be a sequence of {self.L} stacked layers, each of shape (B, d_l, d_l-1), "
                             f"got {type(W).__name__}")
         if len(W) != self.L:
             raise ValueError(f"W must have {self.L} stacked layers (one per weight matrix), got {len(W)}")
-        W = [np.asarray(Wl, dtype=np.float64) for Wl in W]
+        W = [_checks.float_array(f"W[{l}] (layer {l + 1})", Wl, "an array of shape (B, d_l, d_l-1)")
+             for l, Wl in enumerate(W)]
         batch = W[0].shape[0] if W[0].ndim == 3 else None
         for l, (Wl, shape) in enumerate(zip(W, self.shapes), start=1):
             if Wl.ndim != 3 or Wl.shape[1:] != shape or Wl.shape[0] != batch:
@@ -314,7 +327,8 @@ class Problem:
                                  f"the same B for every layer, got {Wl.shape}")
             if not np.all(np.isfinite(Wl)):
                 raise ValueError(f"W[{l - 1}] (layer {l}) contains NaN or infinite entries")
-        return evaluate(W, self.C, self.B, self.half_yy, self.lambdas)[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            return finite(evaluate(W, self.C, self.B, self.half_yy, self.lambdas)[0], "F(W)", "W", W)
 
     def grad(self, W):
         """The gradient ``[∇_{W_1} F, ..., ∇_{W_L} F]``.

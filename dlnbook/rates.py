@@ -24,6 +24,8 @@ RATE_FLOOR = 1e4 * np.finfo(np.float64).eps
 class LinearRate(NamedTuple):
     """The fitted linear rate of a run (see :func:`linear_rate`).
 
+    A result record, built by the library and read by the user: its constructor does not check its fields.
+
     ``q = exp(slope)`` is the contraction factor per step of ``‖∇F(W_k)‖``, from the least-squares
     line ``intercept + slope · k`` through ``log ‖∇F(W_k)‖`` for ``start ≤ k ≤ stop``;
     ``max_residual`` is the largest distance of a fitted point from that line (natural log).
@@ -40,8 +42,44 @@ class LinearRate(NamedTuple):
 
 
 def fit_line(k, logg):
-    """The least-squares line through the points ``(k, log ‖∇F‖)``, as a :class:`LinearRate`."""
-    k = np.asarray(k, dtype=float)
+    """The least-squares line through the points ``(k, log ‖∇F‖)``, as a :class:`LinearRate`.
+
+    Parameters
+    ----------
+    k, logg : sequence of float
+        The iterations (whole numbers from 0 to 2**53) and the logarithms of the gradient norms there:
+        finite, the same length, at least two points with distinct ``k``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming ``k`` or ``logg`` when they are not as described.
+    """
+    k = _iterations(k)
+    logg = _checks.vector("logg", logg)
+    if np.any((logg < -746) | (logg > 710)):                  # not the log of a positive float64
+        raise ValueError(f"logg must hold logarithms of gradient norms (float64 numbers: -746 < logg < 710), "
+                         f"got {logg[(logg < -746) | (logg > 710)][0]:g}")
+    if logg.shape != k.shape:
+        raise ValueError(f"k and logg must have the same length, got {k.size} and {logg.size}")
+    if np.unique(k).size < 2:
+        raise ValueError(f"k must hold at least two distinct iterations (a line needs two points), got {k.tolist()}")
+    return _fit_line(k, logg)
+
+
+def _iterations(k, increasing=False):
+    """``k`` checked: iteration numbers, whole numbers from 0 to 2**53 (exact in float64), increasing if asked."""
+    k = _checks.vector("k", k)
+    bad = k[(k < 0) | (k > 2.0 ** 53) | (k != np.round(k))]
+    if bad.size:
+        raise ValueError(f"k must hold iteration numbers (whole numbers from 0 to 2**53), got {bad[0]:g}")
+    if increasing and np.any(np.diff(k) <= 0):
+        raise ValueError("k must be increasing: the iterations at which the gradient norms were recorded, in order")
+    return k
+
+
+def _fit_line(k, logg):
+    """:func:`fit_line` on checked arrays (:func:`linear_rate` calls it up to 64 times)."""
     slope, intercept = np.polyfit(k, logg, 1)
     residual = float(np.max(np.abs(logg - (intercept + slope * k))))
     return LinearRate(float(np.exp(slope)), int(k[0]), int(k[-1]), float(slope), float(intercept), residual)
@@ -66,7 +104,8 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
     Parameters
     ----------
     k, g : ndarray
-        The recorded iterations and gradient norms ``‖∇F(W_k)‖``.
+        The recorded iterations (increasing whole numbers from 0 to 2**53) and gradient norms
+        ``‖∇F(W_k)‖``, one per iteration; gradient norms that are not finite are not used.
     start, stop : int, optional
         The range of iterations to fit. By default ``stop`` is the last recorded iteration whose
         gradient norm is above the floor ``RATE_FLOOR · max_k ‖∇F(W_k)‖`` (below it, rounding makes
@@ -84,10 +123,16 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
 
     Raises
     ------
-    ValueError
-        If fewer than ``min_records`` usable records lie in the range.
+    TypeError, ValueError
+        If an argument is not as described (naming it), or if fewer than ``min_records`` usable records
+        lie in the range.
     """
     start, stop, atol, min_records = fit_options(start, stop, atol, min_records)
+    k = _iterations(k, increasing=True)
+    g = _checks.float_array("g", g, "a sequence of gradient norms")
+    if g.ndim != 1 or g.shape != k.shape:
+        raise ValueError(f"g must be a flat sequence with one gradient norm per entry of k ({k.size}), "
+                         f"got shape {g.shape}")
     usable = np.isfinite(g) & (g > RATE_FLOOR * np.max(g[np.isfinite(g)], initial=0.0))
     if start is not None or stop is not None:
         lo = -np.inf if start is None else start
@@ -97,10 +142,10 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
         if chosen.size < min_records:
             raise ValueError(f"start={start}, stop={stop} leave {chosen.size} usable records; "
                              f"a fit needs at least min_records={min_records}")
-        return fit_line(k[chosen], np.log(g[chosen]))
+        return _fit_line(k[chosen], np.log(g[chosen]))
     last = np.flatnonzero(usable)
     if last.size < min_records:
-        raise ValueError(f"the run has {last.size} usable records (positive, finite gradient norms above "
+        raise ValueError(f"g has {last.size} usable records (positive, finite gradient norms above "
                          f"the rounding floor); a fit needs at least min_records={min_records}")
     end = last[-1]
     candidates = np.flatnonzero(usable[:end + 1])
@@ -109,17 +154,20 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
     fit = None
     for first in grid:
         chosen = candidates[candidates >= first]
-        fit = fit_line(k[chosen], np.log(g[chosen]))
+        fit = _fit_line(k[chosen], np.log(g[chosen]))
         if fit.max_residual <= atol:
             return fit
     # nothing is linear to atol: fit the final quarter of the run
     chosen = candidates[-max(min_records, len(candidates) // 4):]
-    return fit_line(k[chosen], np.log(g[chosen]))
+    return _fit_line(k[chosen], np.log(g[chosen]))
 
 
 class RatePrediction(NamedTuple):
     """The predicted contraction factor ``rho`` of :func:`predicted_rate`, from the Hessian eigenvalues
-    ``h_min``, ``h_max``; ``n_zero`` and ``n_negative`` count the eigenvalues taken as zero and the negative ones."""
+    ``h_min``, ``h_max``; ``n_zero`` and ``n_negative`` count the eigenvalues taken as zero and the negative ones.
+
+    A result record, built by the library and read by the user: its constructor does not check its fields.
+    """
     rho: float
     h_min: float
     h_max: float
@@ -168,4 +216,6 @@ def predicted_rate(problem, W, step, zero_tol=1e-7):
         raise ValueError(f"every Hessian eigenvalue is within zero_tol={zero_tol:g} of zero")
     h_min, h_max = float(nonzero.min()), float(nonzero.max())
     rho = max(abs(1 - step * h_min), abs(1 - step * h_max))
+    if not np.isfinite(rho):
+        raise ValueError(f"step = {step:g} is too large: the predicted rate |1 − step·h| overflows float64")
     return RatePrediction(rho, h_min, h_max, int(np.sum(np.abs(h) <= zero_tol)), int(np.sum(h < -zero_tol)))

@@ -13,6 +13,9 @@ With a constant step, a run has diverged as soon as an iterate's loss is not fin
 
 The single and the batched loops of :mod:`dlnbook.descent` (and the torch backend) share these rules.
 Functions take plain numbers for one run, or arrays with one value per run (numpy or torch).
+They are building blocks of the loops, called at every iteration or once per run on values the
+loops have already checked, so they check nothing; :func:`check_step` is the exception, the check of
+the ``step`` argument at the public entry points.
 """
 
 from numbers import Real
@@ -101,13 +104,19 @@ def suggested_step(step, ell):
 
 
 def check_step(step, batch=None):
-    """``step`` checked: None (backtracking), or a positive number (or one per run when ``batch`` is B)."""
+    """``step`` checked: None (backtracking), or a positive number (or one per run when ``batch`` is B).
+
+    ``batch`` is None (one run) or the number of runs B, a positive integer.
+    """
+    if batch is not None:
+        batch = _checks.positive_int("batch", batch)
     if step is None:
         return None
     if batch is not None and np.ndim(step) == 1:
         values = _checks.vector("step", step)
         if values.shape != (batch,):
-            raise ValueError(f"step must be a number or one step per run (length {batch}), got length {len(values)}")
+            raise ValueError(f"step must be a number or one step per run (batch = {batch} runs), "
+                             f"got length {len(values)}")
         if np.any(values <= 0):
             raise ValueError(f"step must be positive, got {values[values <= 0][:3].tolist()}")
         return values

@@ -40,11 +40,11 @@ def resolve_device(device="cpu"):
         the descent computes in float64).
     """
     torch = _torch()
-    if device == "auto":
+    if isinstance(device, str) and device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(device)
-    except (RuntimeError, TypeError) as error:
+    except (RuntimeError, TypeError, ValueError, OverflowError) as error:
         raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:<n>', 'auto' or a torch.device, got {device!r} "
                          f"({error})") from None
     if device.type not in ("cpu", "cuda"):
@@ -100,7 +100,7 @@ def gradient_descent_batch(problem, W0s, step=None, max_iter=10_000, tol=1e-10, 
     torch = _torch()
     device = resolve_device(device)
     W0s = [w.detach().cpu().numpy() if isinstance(w, torch.Tensor) else w for w in W0s] \
-        if hasattr(W0s, "__len__") and not isinstance(W0s, (np.ndarray, str, bytes)) else W0s
+        if _checks.is_sequence(W0s) and not isinstance(W0s, np.ndarray) else W0s
     return run_batch(_backend(device), problem, W0s, step, max_iter, tol, record_every, progress)
 
 
@@ -123,7 +123,7 @@ def gradient_descent(problem, W0, step=None, max_iter=10_000, tol=1e-10, record_
         raise TypeError(f"problem must be a dlnbook.Problem, got {type(problem).__name__}")
     torch = _torch()
     W0 = [w.detach().cpu().numpy() if isinstance(w, torch.Tensor) else w for w in W0] \
-        if hasattr(W0, "__len__") and not isinstance(W0, (np.ndarray, str, bytes)) else W0
+        if _checks.is_sequence(W0) and not isinstance(W0, np.ndarray) else W0
     W = problem.check_weights(W0, name="W0")
     check_step(step)                                    # one run: a number, not one step per run
     return gradient_descent_batch(problem, [Wl[None] for Wl in W], step, max_iter, tol, record_every, progress,
@@ -167,7 +167,7 @@ def to_sequential(W, device="cpu"):
     """
     torch = _torch()
     device = resolve_device(device)
-    if isinstance(W, (np.ndarray, str, bytes)) or not hasattr(W, "__len__"):
+    if isinstance(W, np.ndarray) or not _checks.is_sequence(W):
         raise TypeError(f"W must be a sequence of weight matrices [W_1, ..., W_L], got {type(W).__name__}")
     if len(W) == 0:
         raise ValueError("W must have at least one weight matrix, got none")

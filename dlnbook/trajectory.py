@@ -24,11 +24,44 @@ STATUSES = ("converged", "max_iter", "diverged")
 
 
 def stop_message(status, iterations, tol, step, suggested, at=None, reason=None):
-    """One sentence saying why a run stopped (``reason``: what happened, for a diverged run)."""
+    """One sentence saying why a run stopped, as a :class:`~dlnbook.Trajectory`'s ``message`` reads.
+
+    Parameters
+    ----------
+    status : str
+        One of :data:`STATUSES`.
+    iterations : int
+        The number of steps taken.
+    tol : float
+        The tolerance on ‖∇F‖ of the run (``>= 0``).
+    step, suggested : float
+        For a diverged run: the step it took and a smaller one to try (both positive).
+    at : int, optional
+        For a diverged run: the iteration at which it diverged.
+    reason : str, optional
+        For a diverged run: what happened (by default, the loss grew too large or was not finite).
+
+    ``step``, ``suggested``, ``at`` and ``reason`` are read only when ``status`` is ``"diverged"``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument that is not as described (checked once per run, not per iteration).
+    """
+    if not isinstance(status, str) or status not in STATUSES:
+        raise (ValueError if isinstance(status, str) else TypeError)(
+            f"status must be one of {STATUSES}, got {status!r}")
+    iterations = _checks.nonnegative_int("iterations", iterations)
+    tol = _checks.real("tol", tol, minimum=0)
     if status == "converged":
         return f"converged: ‖∇F‖ ≤ {tol:g} after {iterations} steps"
     if status == "max_iter":
         return f"stopped after max_iter = {iterations} steps without reaching ‖∇F‖ ≤ {tol:g}"
+    step = _checks.positive_real("step", step)
+    suggested = _checks.positive_real("suggested", suggested)
+    at = _checks.nonnegative_int("at", at)
+    if reason is not None:
+        reason = _checks.label("reason", reason)
     reason = reason or f"the loss exceeded {DIVERGENCE_FACTOR:g} × |F(W0)| or was not finite"
     return f"diverged at iteration {at} with step {step:g}: {reason}; try step={suggested:.3g}"
 
@@ -42,6 +75,8 @@ def _readonly_int(values):
 @dataclass(frozen=True, eq=False)
 class Trajectory:
     """The record of one gradient-descent run (see :func:`dlnbook.gradient_descent`).
+
+    A result record, built by the library and read by the user: its constructor does not check its fields.
 
     Attributes
     ----------
@@ -132,6 +167,8 @@ class Trajectory:
 @dataclass(frozen=True, eq=False)
 class BatchTrajectory:
     """The record of B runs made together (see :func:`dlnbook.gradient_descent_batch`).
+
+    A result record, built by the library and read by the user: its constructor does not check its fields.
 
     ``batch[b]`` is run b as a :class:`Trajectory`; ``len(batch)`` is B.
 
