@@ -26,7 +26,7 @@ from lab_driver import CHAPTERS, OUTPUTS_JS, Lab, errors, run_all, sliders, walk
 # and the per-frame computation times the explorables measured.
 BASELINE_CELL = '''\
 import ipywidgets as _widgets, json as _json
-from dlnbook.explore import Explorable as _Explorable, render_png as _render_png, _format
+from dlnbook.explore import Explorable as _Explorable, _render_png, _format
 
 
 def _redrawing(e):

@@ -57,9 +57,31 @@ def smallest_text(fig):
     """The size in points of the smallest non-empty visible text of a matplotlib figure, or None.
 
     Titles, labels, tick labels, legends and annotations all count, as laid out for drawing.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    float or None
+
+    Raises
+    ------
+    TypeError
+        If ``fig`` is not a matplotlib figure.
     """
+    fig = _figure(fig)
     fig.draw_without_rendering()  # tick labels exist only once the figure is laid out
     return _smallest_drawn_text(fig)
+
+
+def _figure(fig):
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    return fig
 
 
 def _smallest_drawn_text(fig):
@@ -86,12 +108,23 @@ def figure_png(fig):
     of the figure's smallest text in the PNG's text chunk (:data:`SMALLEST_TEXT_KEY`), so the rendered
     site can be checked for legible figures without guessing what each figure holds.
 
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
     Returns
     -------
     tuple or None
         ``(base64 PNG, {"width": ..., "height": ...})`` in CSS pixels, or None for an empty figure.
+
+    Raises
+    ------
+    TypeError
+        If ``fig`` is not a matplotlib figure.
     """
     import PIL.Image
+
+    fig = _figure(fig)
 
     if not fig.axes and not fig.lines:
         return None
@@ -236,7 +269,7 @@ def _check_signature(draw, names):
         raise ValueError(f"draw{signature} cannot be called with the controls ({', '.join(names)}): {error}") from None
 
 
-def render_png(draw, params, figsize, dpi):
+def _render_png(draw, params, figsize, dpi):
     """PNG bytes of the figure that ``draw(**params)`` makes on a fresh figure of ``figsize`` inches.
 
     The frame is drawn in the book's figure style (:data:`STYLE`) and reduced to a 256-colour palette:
@@ -302,7 +335,7 @@ class Explorable:
             params = dict(zip(self.names, combo))
             began = time.perf_counter()
             try:
-                self.frames.append(render_png(draw, params, self.figsize, dpi))
+                self.frames.append(_render_png(draw, params, self.figsize, dpi))
             except Exception as error:
                 call = ", ".join(f"{k}={v!r}" for k, v in params.items())
                 raise ValueError(f"draw({call}) failed while drawing the frames: {type(error).__name__}: {error}; "

@@ -460,6 +460,20 @@ for name in ("explore", "Explorable"):
 row("Explorable.index", lambda: (explorable().index, dict(a=0, b=1)), **{"**positions": None})
 exempt("Explorable.html", None, "no arguments")
 exempt("Explorable.widget", None, "no arguments")
+exempt("explore.use_book_figures", None, "no arguments")
+
+
+def a_figure():
+    import matplotlib.pyplot as plt
+    figure, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [0, 1])
+    return figure
+
+
+for name in ("explore.figure_png", "explore.smallest_text"):
+    row(name, lambda name=name: (getattr(importlib.import_module("dlnbook.explore"), name.split(".")[1]),
+                                 dict(fig=a_figure())),
+        fig=["fig", None, 3, np.zeros((2, 2))])
 
 #: finite values whose results overflow float64 (never a silent inf or NaN), added to the rows above
 BIG = [np.full((2, 2), 1e200)] * 2
