@@ -93,7 +93,7 @@ def _smallest_drawn_text(fig):
 
 
 def _png_info(smallest):
-    """The PNG text chunk that records a figure's smallest text (:data:`SMALLEST_TEXT_KEY`)."""
+    """The PNG text chunk that records a figure's smallest text (``SMALLEST_TEXT_KEY``)."""
     import PIL.PngImagePlugin
 
     info = PIL.PngImagePlugin.PngInfo()
@@ -105,7 +105,7 @@ def figure_png(fig):
     """A static figure as the book stores it: PNG drawn at PIXEL_RATIO times its displayed size.
 
     What IPython's "retina" format does (margins trimmed, shown at half its pixel width), plus the size
-    of the figure's smallest text in the PNG's text chunk (:data:`SMALLEST_TEXT_KEY`), so the rendered
+    of the figure's smallest text in the PNG's text chunk (``SMALLEST_TEXT_KEY``), so the rendered
     site can be checked for legible figures without guessing what each figure holds.
 
     Parameters
@@ -147,7 +147,7 @@ def figure_png(fig):
 def use_book_figures():
     """Make a notebook's static figures the book's: its style, its column width, sharp on every screen.
 
-    Sets matplotlib to :data:`STYLE`, :data:`DISPLAY_DPI` and a default width of :data:`COLUMN_WIDTH`,
+    Sets matplotlib to ``STYLE``, ``DISPLAY_DPI`` and a default width of ``COLUMN_WIDTH``,
     and has IPython show figures with :func:`figure_png`. Call it once, after ``%matplotlib inline``.
     """
     import matplotlib.pyplot as plt
@@ -272,7 +272,7 @@ def _check_signature(draw, names):
 def _render_png(draw, params, figsize, dpi):
     """PNG bytes of the figure that ``draw(**params)`` makes on a fresh figure of ``figsize`` inches.
 
-    The frame is drawn in the book's figure style (:data:`STYLE`) and reduced to a 256-colour palette:
+    The frame is drawn in the book's figure style (``STYLE``) and reduced to a 256-colour palette:
     plots have few colours, and the page embeds every frame, so this makes them about four times
     lighter with no visible change. Like :func:`figure_png`, it records its dpi and its smallest text.
     """

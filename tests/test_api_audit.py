@@ -97,7 +97,8 @@ def appendix_callables():
             for member in listed:
                 add(f"{name}.{member}", getattr(module, member))
         else:
-            add(name, getattr(dlnbook, name), listed or None)
+            module, _, attribute = f"dlnbook.{name}".rpartition(".")     # dlnbook.explore.x: the module's x
+            add(name, getattr(importlib.import_module(module), attribute), listed or None)
     return found
 
 
