@@ -1,7 +1,8 @@
 """The rendered book, in a real headless browser with no network.
 
 For every page: no failed request (anything not served by the book itself is blocked and counted,
-and the server answers every request the browser makes, its icon included), no JavaScript console error, math typeset by the site's own MathJax, every image loaded, every
+and the server answers every request the browser makes, its icon included), no JavaScript console error, math typeset by the site's own MathJax (no display formula wider than
+the text column), every image loaded, every
 explorable control changes the displayed figure (drawn for high-density screens, at a constant size,
 with text no smaller than the page's captions), pages under 5 MB, and no serious or critical axe-core
 violation on the whole page, the theme's header and sidebars included. The theme's buttons keep working.
@@ -39,6 +40,12 @@ AXE_JS = """async () => {
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                       targets: v.nodes.map(n => n.target.join(' '))}));
 }"""
+
+
+# display formulas wider than the block that holds them, at the desktop viewport: (width, room, start of the text)
+WIDE_FORMULAS_JS = """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+  .filter(m => m.scrollWidth > m.clientWidth + 1 || m.getBoundingClientRect().width > m.parentElement.clientWidth + 1)
+  .map(m => [m.scrollWidth, m.parentElement.clientWidth, m.parentElement.innerText.slice(0, 40)])"""
 
 
 def test_the_book_was_built_with_its_pages(pages):
@@ -132,6 +139,8 @@ def test_page_works_offline(browser, server, responses, report, screenshots, pat
             assert has_mathjax, "the page has formulas but does not load MathJax"
             assert page.locator(".math mjx-container").count() == formulas, "formulas MathJax did not typeset"
             assert page.locator("mjx-merror").count() == 0, "MathJax reported a TeX error (an undefined macro?)"
+            wide = page.evaluate(WIDE_FORMULAS_JS)
+            assert wide == [], f"display formulas wider than the text column (cut off or scrolled): {wide}"
         text = page.evaluate(VISIBLE_TEXT_JS)
         for delimiter in ("$$", "\\(", "\\[", "\\begin{"):
             assert delimiter not in text, f"raw TeX {delimiter!r} left in the page text"
