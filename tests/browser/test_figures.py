@@ -6,8 +6,9 @@ drawn for high-density screens (at least twice as many pixels as it is shown wid
 text, as shown, must be no smaller than its caption: the figure's figcaption if it has one, else the
 paragraph that follows its cell and begins with "Figure" (the book's convention for static figures),
 else the page's body text. The smallest text is what the figure itself recorded when it was drawn
-(``dlnbook.explore.use_book_figures`` and ``dlnbook.explore.explore`` write it in the PNG): its size in points times the PNG's dpi
-over 72 gives its height in image pixels, scaled by the shown width over the image width.
+(``dlnbook.explore.use_book_figures`` and ``dlnbook.explore.explore`` write it in the PNG): its size
+in points times the PNG's dpi over 72 gives its height in image pixels, scaled by the shown width over
+the image width.
 """
 
 import io

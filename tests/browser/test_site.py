@@ -1,15 +1,15 @@
 """The rendered book, in a real headless browser with no network.
 
 For every page: no failed request (anything not served by the book itself is blocked and counted,
-and the server answers every request the browser makes, its icon included), no JavaScript console error, math typeset by the site's own MathJax (no display formula wider than
-the text column), every image loaded, every
-explorable control changes the displayed figure (drawn for high-density screens, at a constant size,
-with text no smaller than the page's captions), pages under 5 MB, and no serious or critical axe-core
-violation on the whole page, the theme's header and sidebars included. The theme's buttons keep working.
+and the server answers every request the browser makes, its icon included), no JavaScript console
+error, math typeset by the site's own MathJax (no display formula wider than the text column), every
+image loaded, every explorable control changes the displayed figure (drawn for high-density screens,
+at a constant size), pages under 5 MB, and no serious or critical axe-core violation on the whole
+page, the theme's header and sidebars included. The theme's buttons keep working. (The figures' text
+size is checked in test_figures.py.)
 """
 
 import re
-
 import time
 from pathlib import Path
 
