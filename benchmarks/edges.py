@@ -31,35 +31,16 @@ import numpy as np
 import dlnbook
 from dlnbook import Problem
 from dlnbook.critical_set import CriticalSet
-from dlnbook.distance import _apply, _rotate, _starting_rotations
+from dlnbook.distance import _apply, _configuration, _listed
 
 
 def listing_bracket(problem, W, max_alignments=64, max_sweeps=500):
-    """The bracket by listing every configuration (the algorithm the assignment replaced)."""
+    """The bracket by listing every configuration (the algorithm the assignment replaced, which the
+    library keeps for problems with few configurations), with the witness's kind and loss as it returned them."""
     closed_form = CriticalSet(problem)
-    configurations = closed_form.configurations()
-    sigmas = np.zeros((len(configurations), closed_form.d_min))
-    for c, configuration in enumerate(configurations):
-        values = sorted((sigma for _, sigma in configuration.active), reverse=True)
-        sigmas[c, :len(values)] = values
-    total = np.zeros(len(configurations))
-    for Wl, lam in zip(W, problem.lambdas):
-        s = np.linalg.svd(Wl, compute_uv=False)
-        total += np.sum((s[:closed_form.d_min] - sigmas / np.sqrt(lam)) ** 2, axis=1) + np.sum(s[closed_form.d_min:] ** 2)
-    bounds = np.sqrt(total)
-    order = np.argsort(bounds, kind="stable")
-    best, point, closest = np.inf, None, None
-    for count, c in enumerate(order):
-        if count >= max_alignments or bounds[c] >= best:
-            break
-        C = closed_form.representative(configurations[c])
-        for R in _starting_rotations(problem, closed_form.spectrum, W, C):
-            R = _rotate(problem, closed_form.spectrum, W, C, R, max_sweeps, rtol=1e-15)
-            distance = dlnbook.norm([a - b for a, b in zip(W, _apply(R, C))])
-            if distance < best:
-                best, point, closest = distance, _apply(R, C), configurations[c]
-    closed_form.kind(closest), problem.loss(point)          # the witness's kind and loss, as it returned them
-    return min(float(bounds[order[0]]), best), best
+    (distance, R, picked, C), lower = _listed(problem, closed_form, W, max_sweeps, max_alignments)
+    closed_form.kind(_configuration(closed_form.spectrum, picked)), problem.loss(_apply(R, C))
+    return min(lower, distance), distance
 
 
 def timed(function, *args, **kwargs):
