@@ -40,8 +40,6 @@ CRITICAL_ROUNDING = 1e3
 class CriticalPoint:
     """One critical configuration of a whitened problem (a record of :func:`critical_points`).
 
-    A result record, built by the library and read by the user: its constructor does not check its fields.
-
     Attributes
     ----------
     W : tuple of ndarray
@@ -271,8 +269,6 @@ def _fit_size(problem, W):
 @dataclass(frozen=True, eq=False)
 class Classification:
     """The result of :func:`classify`.
-
-    A result record, built by the library and read by the user: its constructor does not check its fields.
 
     Attributes
     ----------

@@ -96,8 +96,6 @@ def require_whitened(problem):
 class Spectrum:
     """The full SVD of Ȳ with ties snapped: ``Ȳ ≈ Σ_j y[j] U[:, j] Vt[j]`` (arrays read-only).
 
-    A result record, built by the library and read by the user: its constructor does not check its fields.
-
     Attributes
     ----------
     U : ndarray
@@ -155,8 +153,6 @@ class Configuration(NamedTuple):
 
 class ClosedFormKind(NamedTuple):
     """The kind of a configuration by the closed-form classification of Chapter 2, and the rule used.
-
-    A result record, built by the library and read by the user: its constructor does not check its fields.
     """
     kind: str
     degenerate: bool

@@ -57,8 +57,6 @@ ALTERNATED = 1
 
 class DistanceBracket(NamedTuple):
     """``lower ≤ dist(W, 𝒲*) ≤ upper``, with the critical point ``witness`` at distance ``upper``.
-
-    A result record, built by the library and read by the user: its constructor does not check its fields.
     """
     lower: float
     upper: float

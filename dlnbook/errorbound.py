@@ -43,8 +43,6 @@ from .scalar import THRESHOLD_RTOL
 class ErrorBoundCheck:
     """The result of :func:`error_bound_holds`; ``bool(result)`` is ``result.holds``.
 
-    A result record, built by the library and read by the user: its constructor does not check its fields.
-
     Attributes
     ----------
     holds : bool
@@ -109,8 +107,6 @@ def error_bound_holds(problem):
 
 class RatioBracket(NamedTuple):
     """``lower ≤ dist(W, 𝒲*) / ‖∇F(W)‖ ≤ upper``, and the gradient norm ``grad_norm = ‖∇F(W)‖``.
-
-    A result record, built by the library and read by the user: its constructor does not check its fields.
     """
     lower: float
     upper: float
@@ -167,8 +163,6 @@ def error_bound_ratio(problem, W, **options):
 @dataclass(frozen=True, eq=False)
 class ErrorBoundEstimate:
     """The result of :func:`estimate_error_bound`: ratios ``dist / ‖∇F‖`` around a critical point.
-
-    A result record, built by the library and read by the user: its constructor does not check its fields.
 
     Attributes
     ----------
@@ -239,8 +233,6 @@ class ErrorBoundEstimate:
 
 class NormalHessian(NamedTuple):
     """The Hessian at a critical point, restricted to the normal space of its orbit (see :func:`normal_hessian`).
-
-    A result record, built by the library and read by the user: its constructor does not check its fields.
     """
     eigenvalues: np.ndarray
     kernel_normal_dim: int

@@ -24,8 +24,6 @@ RATE_FLOOR = 1e4 * np.finfo(np.float64).eps
 class LinearRate(NamedTuple):
     """The fitted linear rate of a run (see :func:`linear_rate`).
 
-    A result record, built by the library and read by the user: its constructor does not check its fields.
-
     ``q = exp(slope)`` is the contraction factor per step of ``‖∇F(W_k)‖``, from the least-squares
     line ``intercept + slope · k`` through ``log ‖∇F(W_k)‖`` for ``start ≤ k ≤ stop``;
     ``max_residual`` is the largest distance of a fitted point from that line (natural log).
@@ -165,8 +163,6 @@ def linear_rate(k, g, start=None, stop=None, atol=0.01, min_records=5):
 class RatePrediction(NamedTuple):
     """The predicted contraction factor ``rho`` of :func:`predicted_rate`, from the Hessian eigenvalues
     ``h_min``, ``h_max``; ``n_zero`` and ``n_negative`` count the eigenvalues taken as zero and the negative ones.
-
-    A result record, built by the library and read by the user: its constructor does not check its fields.
     """
     rho: float
     h_min: float

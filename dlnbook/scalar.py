@@ -193,8 +193,6 @@ def global_threshold(L, lam):
 
 class Root(NamedTuple):
     """A positive root ``sigma`` of equation (2) and its ``branch`` (one of :data:`BRANCHES`).
-
-    A result record, built by the library and read by the user: its constructor does not check its fields.
     """
     sigma: float
     branch: str
@@ -397,8 +395,6 @@ def stationarity_roots(y, L, lam):
 
 class ScalarCriticalPoints(NamedTuple):
     """The critical points of the two-layer scalar loss (see :func:`scalar_critical_points`).
-
-    A result record, built by the library and read by the user: its constructor does not check its fields.
     """
     points: np.ndarray
     kinds: tuple

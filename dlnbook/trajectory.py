@@ -76,8 +76,6 @@ def _readonly_int(values):
 class Trajectory:
     """The record of one gradient-descent run (see :func:`dlnbook.gradient_descent`).
 
-    A result record, built by the library and read by the user: its constructor does not check its fields.
-
     Attributes
     ----------
     iteration : ndarray of int
@@ -167,8 +165,6 @@ class Trajectory:
 @dataclass(frozen=True, eq=False)
 class BatchTrajectory:
     """The record of B runs made together (see :func:`dlnbook.gradient_descent_batch`).
-
-    A result record, built by the library and read by the user: its constructor does not check its fields.
 
     ``batch[b]`` is run b as a :class:`Trajectory`; ``len(batch)`` is B.
 
